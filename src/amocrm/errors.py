@@ -1,0 +1,349 @@
+"""Exceptions raised by the SDK, one class per failure kind.
+
+Catch :class:`AmoError` for everything, or a subclass for one kind:
+
+- :class:`TransportError` (connection refused, reset, TLS, timeout: nothing usable came back)
+- :class:`APIError` and its subclasses for HTTP answers outside 200/202/204
+- :class:`EntityErrors` for a 200 answer whose ``_embedded.errors`` lists failed items
+  (:class:`ConflictError` when the failure is amoCRM's stale ``updated_at``)
+- :class:`DecodeError` for a body that is not the JSON the endpoint promises
+- :class:`LockError`, :class:`TokenStorageError`, :class:`ReauthorizationRequired`, :class:`ConfigError`
+
+Messages never carry secrets: bodies and URLs are passed through :func:`amocrm._redact.redact`
+before they are stored on an exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from amocrm._redact import redact
+
+__all__ = [
+    "ERROR_CODES",
+    "APIError",
+    "AmoError",
+    "AuthError",
+    "BadRequestError",
+    "ConfigError",
+    "ConflictError",
+    "DecodeError",
+    "EntityErrors",
+    "ForbiddenError",
+    "LockError",
+    "NotFoundError",
+    "PaymentRequiredError",
+    "RateLimitError",
+    "ReauthorizationRequired",
+    "ServerError",
+    "TimeoutError",
+    "TokenStorageError",
+    "TransportError",
+    "error_message",
+]
+
+#: amoCRM's error-code table (the seed's 52 entries plus the codes the API documents since).
+#: Generated constants mirror this table in ``amocrm.constants.ERROR_CODES``; this copy keeps the
+#: runtime importable without the generated package.
+ERROR_CODES: dict[int, str] = {
+    101: "Аккаунт не найден",
+    102: "POST-параметры должны передаваться в формате JSON",
+    103: "Параметры не переданы",
+    104: "Запрашиваемый метод API не найден",
+    110: "Неправильный логин или пароль",
+    111: "Возникла ошибка при неоднократном неверном вводе пароля (нужна капча)",
+    112: "Пользователь отключен или не состоит в аккаунте",
+    113: "Доступ к данному аккаунту запрещён с вашего IP-адреса",
+    301: "Moved permanently",
+    400: "Bad request",
+    401: "Unauthorized",
+    402: "Payment required",
+    403: "Forbidden",
+    404: "Not found",
+    429: "Too many requests",
+    500: "Internal server error",
+    502: "Bad gateway",
+    503: "Service unavailable",
+    504: "Gateway timeout",
+    201: "Добавление контактов: пустой массив",
+    202: "Добавление контактов: нет прав",
+    203: "Добавление контактов: системная ошибка при работе с дополнительными полями",
+    204: "Добавление контактов: дополнительное поле не найдено",
+    205: "Добавление контактов: контакт не создан",
+    206: "Добавление/Обновление контактов: пустой запрос",
+    207: "Добавление/Обновление контактов: неверный запрашиваемый метод",
+    208: "Обновление контактов: пустой массив",
+    209: 'Обновление контактов: требуются параметры "id" и "updated_at"',
+    210: "Обновление контактов: системная ошибка при работе с дополнительными полями",
+    211: "Обновление контактов: дополнительное поле не найдено",
+    212: "Обновление контактов: контакт не обновлён",
+    213: "Добавление сделок: пустой массив",
+    214: "Добавление/Обновление сделок: пустой запрос",
+    215: "Добавление/Обновление сделок: неверный запрашиваемый метод",
+    216: "Обновление сделок: пустой массив",
+    217: 'Обновление сделок: требуются параметры "id", "updated_at", "status_id", "name"',
+    218: "Добавление событий: пустой массив",
+    219: "Список контактов: ошибка поиска, повторите запрос позднее",
+    221: "Список событий: требуется тип",
+    222: "Добавление/Обновление событий: пустой запрос",
+    223: "Добавление/Обновление событий: неверный запрашиваемый метод (GET вместо POST)",
+    224: "Обновление событий: пустой массив",
+    225: "Обновление событий: события не найдены",
+    226: "Добавление событий: элемент события данной сущности не найден",
+    227: "Добавление задач: пустой массив",
+    228: "Добавление/Обновление задач: пустой запрос",
+    229: "Добавление/Обновление задач: неверный запрашиваемый метод",
+    230: "Обновление задач: пустой массив",
+    231: "Обновление задач: задачи не найдены",
+    232: "Добавление событий: ID элемента или тип элемента пустые либо неккоректные",
+    233: "Добавление событий: по данному ID элемента не найдены некоторые контакты",
+    234: "Добавление событий: по данному ID элемента не найдены некоторые сделки",
+    235: "Добавление задач: не указан тип элемента",
+    236: "Добавление задач: по данному ID элемента не найдены некоторые контакты",
+    237: "Добавление задач: по данному ID элемента не найдены некоторые сделки",
+    238: "Добавление контактов: отсутствует значение для дополнительного поля",
+    240: "Добавление/Обновление сделок: неверный параметр \"id\" дополнительного поля",
+    244: "Добавление/Обновление/Удаление: нет прав",
+    281: "Каталог не удален",
+    282: "Каталог не найден",
+    283: "Нет данных",
+    284: "Данные не являются массивом",
+    285: "Не указано обязательное поле",
+    330: "Количество привязанных контактов слишком большое",
+    2002: "По вашему запросу ничего не найдено",
+}
+
+_UNKNOWN = "Неизвестная ошибка"
+
+#: The text amoCRM puts under ``_embedded.errors.update`` for a stale ``updated_at``.
+CONFLICT_MESSAGE = "Last modified date is older than in database"
+
+
+def error_message(code: int) -> str:
+    """The table's text for ``code``, or "Неизвестная ошибка" (unknown error)."""
+    return ERROR_CODES.get(code, _UNKNOWN)
+
+
+class AmoError(Exception):
+    """Base of every exception the SDK raises on purpose."""
+
+    code: int = 0
+
+    def __init__(self, message: str, *, code: int | None = None) -> None:
+        super().__init__(redact(message))
+        if code is not None:
+            self.code = code
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class ConfigError(AmoError, ValueError):
+    """An argument or setting is invalid; the message says which one and why."""
+
+
+class TransportError(AmoError):
+    """The request did not produce a usable HTTP answer (connect error, reset, TLS, protocol)."""
+
+    def __init__(self, message: str, *, method: str = "", url: str = "", sent: bool | None = None) -> None:
+        super().__init__(message)
+        self.method = method
+        self.url = redact(url)
+        #: ``False`` when the request provably never reached the server (connect failed), so a
+        #: write may be re-sent safely; ``True``/``None`` when it may have been applied.
+        self.sent = sent
+
+
+class TimeoutError(TransportError):  # noqa: A001 - deliberately shadows the builtin inside this module
+    """No answer within the configured connect/read timeout or the call's time budget."""
+
+
+class DecodeError(AmoError):
+    """The body is not valid JSON, or does not match the type the endpoint promises."""
+
+    def __init__(self, message: str, *, body: bytes | str = b"", status: int = 0) -> None:
+        super().__init__(message)
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+        self.body = redact(text[:2000])
+        self.status = status
+
+
+class APIError(AmoError):
+    """amoCRM answered with an HTTP status outside 200/202/204.
+
+    ``code`` is the HTTP status unless the body carries an amoCRM ``error_code``, which
+    ``api_code`` holds in both cases.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        method: str = "",
+        url: str = "",
+        body: str = "",
+        api_code: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message, code=status)
+        self.status = status
+        self.method = method
+        self.url = redact(url)
+        self.body = redact(body[:2000])
+        self.api_code = api_code
+        self.headers = dict(headers or {})
+
+
+class BadRequestError(APIError):
+    """HTTP 400: the request was malformed (legacy ``error_code`` or problem+json detail in the message)."""
+
+
+class AuthError(APIError):
+    """HTTP 401 (after any refresh or re-login the client was allowed to try)."""
+
+
+class PaymentRequiredError(APIError):
+    """HTTP 402: the account's subscription has lapsed."""
+
+
+class ForbiddenError(APIError):
+    """HTTP 403: no rights, IP not whitelisted, or a temporary block after rate-limit abuse."""
+
+
+class NotFoundError(APIError):
+    """HTTP 404, or an entity asked for by id that does not exist (204 on a by-id read)."""
+
+
+class RateLimitError(APIError):
+    """HTTP 429 after the retry budget ran out; ``retry_after`` is the server's hint in seconds."""
+
+    @property
+    def retry_after(self) -> float | None:
+        value = self.headers.get("Retry-After") or self.headers.get("retry-after")
+        try:
+            return float(value) if value is not None else None
+        except ValueError:
+            return None
+
+
+class ServerError(APIError):
+    """HTTP 5xx (after the retry budget ran out for reads; at once for writes)."""
+
+
+class ReauthorizationRequired(AuthError):
+    """The stored refresh token (or API key) is dead: a person must authorise the integration again.
+
+    The stored tokens are left untouched so nothing is lost; exchange a new authorization code.
+    """
+
+
+class EntityErrors(AmoError):
+    """A write answered 200 but listed failed items under ``_embedded.errors``.
+
+    ``items`` holds the items that did succeed, ``errors`` the raw error map
+    (``{"update": {id: message}, "add": {...}}`` or lists of ``{"code": ...}`` objects).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        errors: Any,
+        items: Sequence[Any] = (),
+        code: int = 200,
+        codes: Sequence[int] = (),
+    ) -> None:
+        super().__init__(message, code=code)
+        self.errors = errors
+        self.items = list(items)
+        self.codes = list(codes)
+
+    def get_errors(self) -> Any:
+        return self.errors
+
+    def get_items(self) -> list[Any]:
+        return self.items
+
+
+class ConflictError(EntityErrors):
+    """An update was refused because its ``updated_at`` is older than the stored one."""
+
+
+class LockError(AmoError):
+    """The entity lock could not be taken within the configured attempts."""
+
+
+class TokenStorageError(AmoError):
+    """Token storage failed: unreadable or corrupt file, Redis down, nothing stored."""
+
+
+def embedded_error_codes(errors: Any) -> list[int]:
+    """Codes from ``errors.update`` then ``errors.add`` entries shaped ``{"code": N}`` (as the seed)."""
+    codes: list[int] = []
+    if not isinstance(errors, Mapping):
+        return codes
+    for key in ("update", "add"):
+        group = errors.get(key)
+        entries = group.values() if isinstance(group, Mapping) else group if isinstance(group, list) else ()
+        for entry in entries:
+            if isinstance(entry, Mapping) and "code" in entry:
+                try:
+                    codes.append(int(entry["code"]))
+                except (TypeError, ValueError):
+                    continue
+    return codes
+
+
+def embedded_error_messages(errors: Any) -> list[tuple[str, str]]:
+    """``(id or index, message)`` pairs from ``errors.update`` then ``errors.add``."""
+    out: list[tuple[str, str]] = []
+    if not isinstance(errors, Mapping):
+        return out
+    for key in ("update", "add", "delete"):
+        group = errors.get(key)
+        if isinstance(group, Mapping):
+            out.extend((str(k), _entry_text(v)) for k, v in group.items())
+        elif isinstance(group, list):
+            out.extend((str(i), _entry_text(v)) for i, v in enumerate(group))
+    return out
+
+
+def _entry_text(entry: Any) -> str:
+    if isinstance(entry, Mapping):
+        if "code" in entry:
+            try:
+                code = int(entry["code"])
+            except (TypeError, ValueError):
+                return str(entry.get("message") or entry)
+            return f"{code} {entry.get('message') or error_message(code)}"
+        return str(entry.get("message") or entry)
+    return str(entry)
+
+
+def raise_for_embedded_errors(body: Any, *, status: int = 200, context: str = "") -> None:
+    """Raise :class:`EntityErrors` (or :class:`ConflictError`) when ``body._embedded.errors`` is non-empty."""
+    if not isinstance(body, Mapping):
+        return
+    embedded = body.get("_embedded")
+    if not isinstance(embedded, Mapping):
+        return
+    errors = embedded.get("errors")
+    if not errors:
+        return
+    items = embedded.get("items") or []
+    if not isinstance(items, list):
+        items = list(items.values()) if isinstance(items, Mapping) else []
+    codes = embedded_error_codes(errors)
+    pairs = embedded_error_messages(errors)
+    where = f" {context}" if context else ""
+    if codes:
+        text = ", ".join(f"{c} {error_message(c)}" for c in codes)
+        raise EntityErrors(f"Errors: {text}{where}", errors=errors, items=items, code=codes[0], codes=codes)
+    if pairs:
+        text = ", ".join(f"{k} -> {v}" for k, v in pairs)
+        cls = ConflictError if any(CONFLICT_MESSAGE[:30] in v for _, v in pairs) else EntityErrors
+        raise cls(f"Errors (entity id -> message): {text}{where}", errors=errors, items=items, code=status)
+    raise EntityErrors(f"Error: {_UNKNOWN}{where}", errors=errors, items=items, code=status)
