@@ -1,0 +1,105 @@
+"""Command line: ``python -m amocrm.sandbox [--port 0] [--tls] ...``; prints one JSON line, serves until a signal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from .options import FaultSettings, SandboxOptions
+
+__all__ = ["main", "parse_args", "options_to_argv"]
+
+
+def _rate(text: str) -> float | None:
+    if text.lower() in ("off", "none", "0"):
+        return None
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("rate limit must be > 0 or 'off'")
+    return value
+
+
+def _opt_int(text: str) -> int | None:
+    return None if text.lower() in ("off", "none") else int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m amocrm.sandbox", description="Local amoCRM API v2 account emulator")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    p.add_argument("--tls", action="store_true", help="HTTPS with a throw-away CA (needs amocrm[sandbox])")
+    p.add_argument("--subdomain", default="sandbox")
+    p.add_argument("--token-lifetime", type=float, default=86400.0)
+    p.add_argument("--code-lifetime", type=float, default=1200.0)
+    p.add_argument("--session-lifetime", type=float, default=900.0)
+    p.add_argument("--rate-limit", type=_rate, default=7.0, help="requests/s, or 'off'")
+    p.add_argument("--block-after", type=int, default=100, help="consecutive 429s before a 403 block")
+    p.add_argument("--block-seconds", type=float, default=10.0)
+    p.add_argument("--latency-ms", type=float, default=0.0)
+    p.add_argument("--latency-jitter-ms", type=float, default=0.0)
+    p.add_argument("--batch-504-above", type=_opt_int, default=None)
+    p.add_argument("--max-body-bytes", type=int, default=2 * 1024 * 1024)
+    p.add_argument("--read-timeout", type=float, default=10.0)
+    p.add_argument("--empty-as-object", action="store_true", help="emit {} for empty tags/custom_fields")
+    p.add_argument("--seed", dest="seed", action="store_true", default=True)
+    p.add_argument("--no-seed", dest="seed", action="store_false")
+    p.add_argument("--faults", default=None, help='JSON object of fault settings, e.g. {"error_rate":0.1,"seed":1}')
+    return p
+
+
+def parse_args(argv: Sequence[str] | None = None) -> SandboxOptions:
+    ns = build_parser().parse_args(argv)
+    kwargs: dict[str, Any] = {k: v for k, v in vars(ns).items() if k != "faults"}
+    if ns.faults:
+        try:
+            kwargs["faults"] = FaultSettings.from_mapping(json.loads(ns.faults))
+        except (ValueError, TypeError) as exc:
+            build_parser().error(f"--faults: {exc}")
+    return SandboxOptions.from_kwargs(**kwargs)
+
+
+def options_to_argv(o: SandboxOptions) -> list[str]:
+    argv = ["--host", o.host, "--port", str(o.port), "--subdomain", o.subdomain,
+            "--token-lifetime", repr(o.token_lifetime), "--code-lifetime", repr(o.code_lifetime),
+            "--session-lifetime", repr(o.session_lifetime),
+            "--rate-limit", "off" if o.rate_limit is None else repr(o.rate_limit),
+            "--block-after", str(o.block_after), "--block-seconds", repr(o.block_seconds),
+            "--max-body-bytes", str(o.max_body_bytes), "--read-timeout", repr(o.read_timeout)]
+    if o.tls:
+        argv.append("--tls")
+    if o.batch_504_above is not None:
+        argv += ["--batch-504-above", str(o.batch_504_above)]
+    if o.empty_as_object:
+        argv.append("--empty-as-object")
+    if not o.seed:
+        argv.append("--no-seed")
+    if o.faults != FaultSettings():
+        argv += ["--faults", json.dumps(o.faults.to_dict())]
+    return argv
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from .app import Sandbox
+
+    options = parse_args(argv)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    sandbox = Sandbox(**{f: getattr(options, f) for f in options.__dataclass_fields__})
+    sandbox.start()
+    try:
+        sys.stdout.write(json.dumps(sandbox.info()) + "\n")
+        sys.stdout.flush()
+        sandbox.serve_until(stop)
+    finally:
+        sandbox.stop()
+    return 0
