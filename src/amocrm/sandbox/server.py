@@ -133,8 +133,8 @@ class _Handler(BaseHTTPRequestHandler):
         with core.lock:
             plan = core.faults.plan(method, path)
         if plan.kind == "drop_before":
-            self._drop()
             self._log(t0, method, path, raw_query, headers, 0, 0, "none", "drop_before")
+            self._drop()
             return
         body = self._read_body()
         if body is None:
@@ -151,14 +151,15 @@ class _Handler(BaseHTTPRequestHandler):
             with core.lock:
                 resp, fault = core.handle(req, plan)
         if plan.kind == "drop_after" and fault is None and resp.status < 500:
-            self._drop()
             self._log(t0, method, path, raw_query, headers, len(req.body), 0, req.auth_kind, "drop_after")
+            self._drop()
             return
         if plan.kind in ("truncate", "non_json", "html") and fault is None:
             fault = plan.kind
             resp = _mangle(resp, plan)
-        self._write(resp, head_only=method == "HEAD")
+        # logged before answering so a client that got the answer always finds its entry
         self._log(t0, method, path, raw_query, headers, len(req.body), resp.status, req.auth_kind, fault)
+        self._write(resp, head_only=method == "HEAD")
 
     def _write(self, resp: Response, head_only: bool = False) -> None:
         self.send_response(resp.status)
