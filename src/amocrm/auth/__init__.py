@@ -1,0 +1,14 @@
+"""Authentication schemes: OAuth 2.0 (:class:`OAuth2`), long-lived tokens, and legacy API keys.
+
+Every scheme implements :class:`Auth`; the client calls ``headers()`` before each request and
+``refresh()`` after a 401. Token storages live in :mod:`amocrm.tokens`.
+"""
+
+from __future__ import annotations
+
+from amocrm.auth._base import Auth, AuthContext, RawResponse
+from amocrm.auth.apikey import ApiKey
+from amocrm.auth.oauth2 import OAuth2
+from amocrm.auth.token import LongLivedToken
+
+__all__ = ["ApiKey", "Auth", "AuthContext", "LongLivedToken", "OAuth2", "RawResponse"]

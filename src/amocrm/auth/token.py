@@ -1,0 +1,39 @@
+"""Long-lived tokens: a bearer token made in the amoCRM interface, valid for up to five years.
+
+There is nothing to refresh: a 401 means the token was revoked or expired, and a person must issue
+a new one, so :meth:`LongLivedToken.refresh` answers False and the client raises ``AuthError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from amocrm._redact import REDACTED, register_secret
+from amocrm.auth._base import AuthContext
+from amocrm.errors import ConfigError
+
+__all__ = ["LongLivedToken"]
+
+
+class LongLivedToken:
+    """``Authorization: Bearer <token>`` on every request; never refreshed."""
+
+    kind = "token"
+
+    def __init__(self, token: str) -> None:
+        if not isinstance(token, str) or not token.strip():
+            raise ConfigError("LongLivedToken needs a non-empty token string")
+        token = token.strip()
+        if any(c.isspace() or ord(c) < 32 for c in token):
+            raise ConfigError("LongLivedToken: the token contains whitespace or control characters")
+        register_secret(token)
+        self._header = {"Authorization": f"Bearer {token}"}
+
+    def headers(self, ctx: AuthContext) -> Mapping[str, str]:
+        return dict(self._header)
+
+    def refresh(self, ctx: AuthContext, stale: Mapping[str, str]) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"LongLivedToken(token={REDACTED!r})"
