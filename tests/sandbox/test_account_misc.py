@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from amocrm.sandbox import SEED, Sandbox
 
@@ -75,7 +76,7 @@ def test_widgets_list(api: Api) -> None:
     assert api.get("/api/v2/widgets/list", {"widget_code[]": "other"}).status == 204
 
 
-def _sip(n: int) -> dict:
+def _sip(n: int) -> dict[str, Any]:
     return {"source_name": "pbx", "source_uid": f"s{n}", "created_at": int(time.time()),
             "incoming_lead_info": {"to": SEED.USER_ADMIN, "from": f"+7900{n}", "date_call": int(time.time()),
                                    "duration": 30, "service_code": "CK", "link": "https://rec/1"},
@@ -83,7 +84,7 @@ def _sip(n: int) -> dict:
                                   "contacts": [{"name": f"Caller {n}"}]}}
 
 
-def _form(n: int) -> dict:
+def _form(n: int) -> dict[str, Any]:
     return {"source_name": "site", "source_uid": f"f{n}", "created_at": 1600000000 + n,
             "incoming_lead_info": {"form_id": 7, "form_page": "https://example.com", "form_name": "Order"},
             "incoming_entities": {"leads": [{"name": f"Form {n}"}], "companies": [{"name": f"Co {n}"}],

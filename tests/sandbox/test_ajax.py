@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 import urllib3
@@ -13,7 +14,7 @@ from .conftest import Api
 XHR = {"X-Requested-With": "XMLHttpRequest", "Content-Type": "application/x-www-form-urlencoded"}
 
 
-def _ajax(api: Api, path: str, form: dict | str, headers: dict | None = None) -> urllib3.BaseHTTPResponse:
+def _ajax(api: Api, path: str, form: dict[str, Any] | str, headers: dict[str, str] | None = None) -> urllib3.BaseHTTPResponse:
     body = form if isinstance(form, str) else urlencode(form, doseq=True)
     return api.http.request("POST", api.base_url + path, body=body, headers=api.headers(headers or XHR))
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import email.utils
 import time
+from typing import Any
 
 from amocrm.sandbox import SEED, Sandbox
 
 from .conftest import Api
 
 
-def _by_id(entity: dict, fid: int) -> dict:
+def _by_id(entity: dict[str, Any], fid: int) -> dict[str, Any]:
     return next(cf for cf in entity["custom_fields"] if cf["id"] == fid)
 
 
