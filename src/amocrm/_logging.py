@@ -33,6 +33,7 @@ __all__ = [
     "log_lock_exceeded",
     "log_reauth",
     "log_refresh",
+    "log_relogin",
     "log_request",
     "log_response",
     "log_retry",
@@ -150,8 +151,13 @@ def log_reauth(n: int | None, kind: str) -> None:
 
 
 def log_refresh(domain: str, outcome: str) -> None:
-    """One OAuth2 refresh or API-key re-login decision for ``domain`` (never the tokens)."""
+    """One OAuth2 refresh decision for ``domain`` (never the tokens)."""
     logger.info("%s", redact(f"RE OAUTH2 {domain}: {outcome}"), extra={_EVENT: "refresh"})
+
+
+def log_relogin(domain: str, outcome: str) -> None:
+    """One API-key login or re-login decision for ``domain`` (never the key or the cookie)."""
+    logger.info("%s", redact(f"RE AUTH {domain}: {outcome}"), extra={_EVENT: "relogin"})
 
 
 def log_failure(n: int | None, exc: BaseException) -> None:

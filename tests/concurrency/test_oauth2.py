@@ -8,7 +8,16 @@ import time
 from pathlib import Path
 
 import pytest
-from _support import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, TokenServer, UrllibContext, finish, spawn, wait_ready
+from _support import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    REDIRECT_URI,
+    TokenServer,
+    UrllibContext,
+    finish,
+    spawn,
+    wait_ready,
+)
 
 from amocrm.auth import Auth, LongLivedToken, OAuth2
 from amocrm.errors import AuthError, ConfigError, DecodeError, ReauthorizationRequired

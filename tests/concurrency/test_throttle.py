@@ -20,7 +20,7 @@ TOL = 0.002  # clock resolution and scheduling slack allowed below 1/rate
 
 def gaps(starts: list[float]) -> list[float]:
     s = sorted(starts)
-    return [b - a for a, b in zip(s, s[1:])]
+    return [b - a for a, b in zip(s, s[1:], strict=False)]
 
 
 @pytest.mark.parametrize("rate", [0, -1, math.nan, math.inf, "7", True, None])

@@ -114,11 +114,11 @@ class ApiKey:
                     self._relogins[domain] = done + 1
                     exhausted = False
             if exhausted:
-                _logging.log_refresh(
+                _logging.log_relogin(
                     domain, f"{self.relogin_attempts} re-logins without a successful request: giving up"
                 )
                 return False
-            _logging.log_refresh(domain, f"RE AUTH ({self.relogin_wait:g}s), re-login #{done + 1}")
+            _logging.log_relogin(domain, f"re-login #{done + 1} in {self.relogin_wait:g}s")
             if self.relogin_wait:
                 time.sleep(self.relogin_wait)
             with self._guard:
@@ -173,7 +173,7 @@ class ApiKey:
             )
         with self._guard:
             self._jars[domain] = jar
-        _logging.log_refresh(domain, f"API-key login as {self.login}: session cookie(s) {', '.join(sorted(jar))}")
+        _logging.log_relogin(domain, f"API-key login as {self.login}: session cookie(s) {', '.join(sorted(jar))}")
         return "; ".join(f"{k}={v}" for k, v in jar.items())
 
     @staticmethod
