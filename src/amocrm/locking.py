@@ -147,7 +147,10 @@ class FileLocker:
 
         def try_once() -> bool:
             while True:
-                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+                except OSError as exc:
+                    raise LockError(f"cannot open the lock file of {key!r} ({path}): {exc.strerror}") from None
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except OSError as exc:

@@ -126,4 +126,4 @@ def test_no_retry_budget_and_validation() -> None:
     assert RetryPolicy(split_on_504=True).should_split(504) and not RetryPolicy().should_split(504)
     for bad in ({"attempts": 0}, {"backoff": -1}, {"jitter": 2}, {"total_timeout": float("inf")}, {"attempts": True}):
         with pytest.raises(ConfigError):
-            RetryPolicy(**bad)  # type: ignore[arg-type]
+            RetryPolicy(**bad)
