@@ -106,8 +106,28 @@ def render_models(spec: Spec, out_dir: Path, header: str) -> None:
         src.mkdir()
         for stem, doc in schemas.items():
             (src / f"{stem}.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
-        out_dir.mkdir(parents=True, exist_ok=True)
-        cmd = [sys.executable, "-m", "datamodel_code_generator", *dmcg_args(src, out_dir, header)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+        # The builtin formatter takes its line length (and import grouping) from the nearest
+        # pyproject.toml above the output: render under our own, so the output never depends on
+        # where it is written. Long enough that class headers are never wrapped (0.89.0 drops
+        # ``kw_only=True`` from a wrapped class header).
+        (Path(tmp) / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+        staging = Path(tmp) / "out"
+        cmd = [sys.executable, "-m", "datamodel_code_generator", *dmcg_args(src, staging, header)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False, cwd=tmp)
         if proc.returncode != 0:
             raise SpecError(str(spec.root / "entities"), "", f"datamodel-codegen failed:\n{proc.stderr.strip()}")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for path in sorted(staging.glob("*.py")):
+            text = path.read_text(encoding="utf-8")
+            _check_struct_headers(path.name, text)
+            (out_dir / path.name).write_text(text, encoding="utf-8", newline="\n")
+
+
+PYPROJECT = "[tool.ruff]\nline-length = 200\n"
+
+
+def _check_struct_headers(name: str, text: str) -> None:
+    """Every generated Struct must be ``kw_only=True`` (msgspec does not inherit it)."""
+    for line in text.splitlines():
+        if line.startswith("class ") and "kw_only=True" not in line:
+            raise RuntimeError(f"datamodel-codegen output {name}: class header without kw_only=True: {line!r}")

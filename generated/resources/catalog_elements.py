@@ -29,6 +29,7 @@ class CatalogElementsResource(Resource[CatalogElement]):
     _envelope: ClassVar[str] = "embedded"
     _paging: ClassVar[Mapping[str, Any]] = {'max': 500, 'page_param': 'page', 'style': 'page'}
     _batch_max: ClassVar[int] = 500
+    _write_style: ClassVar[str] = "envelope"
     _lock_kind: ClassVar[str] = "catalog_element"
 
     def list(

@@ -29,6 +29,7 @@ class CatalogsResource(Resource[Catalog]):
     _envelope: ClassVar[str] = "embedded"
     _paging: ClassVar[Mapping[str, Any]] = {'style': 'none'}
     _batch_max: ClassVar[int] = 500
+    _write_style: ClassVar[str] = "envelope"
     _lock_kind: ClassVar[str] = "catalog"
 
     def list(

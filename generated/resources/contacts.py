@@ -29,6 +29,7 @@ class ContactsResource(Resource[Contact]):
     _envelope: ClassVar[str] = "embedded"
     _paging: ClassVar[Mapping[str, Any]] = {'max': 500, 'offset_param': 'limit_offset', 'size_param': 'limit_rows', 'style': 'offset'}
     _batch_max: ClassVar[int] = 500
+    _write_style: ClassVar[str] = "envelope"
     _lock_kind: ClassVar[str] = "contact"
 
     def list(

@@ -29,6 +29,7 @@ class IncomingLeadsResource(Resource[IncomingLead]):
     _envelope: ClassVar[str] = "embedded"
     _paging: ClassVar[Mapping[str, Any]] = {'max': 500, 'page_param': 'page', 'size_param': 'page_size', 'style': 'page'}
     _batch_max: ClassVar[int] = 0
+    _write_style: ClassVar[str] = "none"
     _lock_kind: ClassVar[str] = "incoming_lead"
 
     def list(

@@ -29,6 +29,7 @@ class WebhooksResource(Resource[Webhook]):
     _envelope: ClassVar[str] = "embedded"
     _paging: ClassVar[Mapping[str, Any]] = {'style': 'none'}
     _batch_max: ClassVar[int] = 0
+    _write_style: ClassVar[str] = "none"
     _lock_kind: ClassVar[str] = "webhook"
 
     def list(

@@ -29,6 +29,7 @@ class WidgetsResource(Resource[Widget]):
     _envelope: ClassVar[str] = "root"
     _paging: ClassVar[Mapping[str, Any]] = {'style': 'none'}
     _batch_max: ClassVar[int] = 0
+    _write_style: ClassVar[str] = "none"
     _lock_kind: ClassVar[str] = "widget"
 
     def list(

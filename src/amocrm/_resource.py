@@ -90,14 +90,6 @@ class SavedItem(msgspec.Struct, kw_only=True, repr_omit_defaults=True):
     updated_at: int | UnsetType = UNSET
 
 
-class _SaveEmbedded(msgspec.Struct, kw_only=True):
-    items: FlexList[SavedItem] = msgspec.field(default_factory=list)
-
-
-class _SaveResponse(msgspec.Struct, kw_only=True):
-    embedded: _SaveEmbedded | list[Any] = msgspec.field(name="_embedded", default_factory=list)
-
-
 def http_date(value: _dt.datetime | int | float) -> str:
     """``If-Modified-Since`` value in the form the v2 docs use: ``Mon, 01 Aug 2017 07:07:23 UTC``."""
     if isinstance(value, bool) or not isinstance(value, (_dt.datetime, int, float)):
@@ -160,6 +152,7 @@ class Resource(Generic[M]):
     _envelope: ClassVar[str] = "embedded"
     _paging: ClassVar[Mapping[str, Any]] = {"style": "none"}
     _batch_max: ClassVar[int] = 500
+    _write_style: ClassVar[str] = "envelope"
     _lock_kind: ClassVar[str] = ""
 
     def __init__(self, client: _Client) -> None:
@@ -193,17 +186,23 @@ class Resource(Generic[M]):
 
     def _fetch(self, params: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> list[M]:
         """One GET of the list endpoint; ``[]`` on 204 or when the items key is missing."""
+        return self._fetch_page(params, headers)[0]
+
+    def _fetch_page(self, params: Mapping[str, Any], headers: Mapping[str, str] | None) -> tuple[list[M], bool]:
+        """Items of one page and whether ``_links.next`` is present (v4 link paging)."""
         response = self._client._request("GET", self._path, params=params, headers=headers)
         if response.no_content:
-            return []
+            return [], False
         page = response.decode(_page_type(self._model, self._items_key, self._envelope))
+        links: Any = page.links
+        has_next = isinstance(links, dict) and "next" in links
         holder: Any = page if self._envelope == "root" else page.embedded
         if isinstance(holder, list):
-            return []
+            return [], has_next
         items: Any = getattr(holder, self._items_key)
         if isinstance(items, dict):
             items = list(items.values())
-        return items  # type: ignore[no-any-return]
+        return items, has_next
 
     def _page_size(self, page_size: int | None) -> int:
         limit = int(self._paging.get("max", 500))
@@ -243,7 +242,7 @@ class Resource(Generic[M]):
                 query[self._paging["page_param"]] = number
                 if size_param:
                     query[size_param] = known_size
-                page = self._fetch(query, headers)
+                page, has_next = self._fetch_page(query, headers)
                 if not page:
                     return
                 fingerprint = [msgspec.json.encode(item) for item in page[:3]] + [len(page)]
@@ -251,6 +250,8 @@ class Resource(Generic[M]):
                     return
                 previous = fingerprint
                 yield page
+                if style == "links" and not has_next:
+                    return
                 if known_size is not None and len(page) < known_size:
                     return
                 number += 1
@@ -336,14 +337,24 @@ class Resource(Generic[M]):
                     item["request_id"] = index
                 pending[str(item["request_id"])] = obj
                 add.append(item)
+        lock: AbstractContextManager[None] = nullcontext()
+        if len(chunk) == 1 and update:
+            first: Any = chunk[0]
+            lock = self._client._lock(self._lock_kind, int(first.id))
+        if self._write_style == "array":
+            # v4: POST an array to add, PATCH an array to update; items under _embedded.<items_key>.
+            saved: list[SavedItem] = []
+            with lock:
+                for method, items in (("POST", add), ("PATCH", update)):
+                    if items:
+                        saved.extend(self._saved_items(self._send(method, items), self._items_key))
+            self._apply_saved(saved, pending, updated)
+            return saved
         body: dict[str, Any] = {}
         if add:
             body["add"] = add
         if update:
             body["update"] = update
-        lock: AbstractContextManager[None] = nullcontext()
-        if len(chunk) == 1 and update:
-            lock = self._client._lock(self._lock_kind, int(chunk[0].id))
         try:
             with lock:
                 data = self._post(body)
@@ -354,16 +365,22 @@ class Resource(Generic[M]):
         self._apply_saved(saved, pending, updated)
         return saved
 
+    def _send(self, method: str, body: Any) -> Any:
+        response = self._client._request(method, self._path, json=body)
+        if response.no_content:
+            raise DecodeError(f"{method} {self._path}: empty response", status=response.status)
+        return response.json()
+
     @staticmethod
-    def _saved_items(data: Any) -> list[SavedItem]:
+    def _saved_items(data: Any, items_key: str = "items") -> list[SavedItem]:
+        embedded = data.get("_embedded") if isinstance(data, Mapping) else None
+        raw = embedded.get(items_key) if isinstance(embedded, Mapping) else None
+        if isinstance(raw, Mapping):
+            raw = list(raw.values())
         try:
-            parsed = msgspec.convert(data, _SaveResponse, strict=False)
+            return msgspec.convert(raw or [], list[SavedItem], strict=False)
         except msgspec.ValidationError as exc:
             raise DecodeError(f"write response: {exc}", body=msgspec.json.encode(data)) from None
-        if isinstance(parsed.embedded, list):
-            return []
-        items: Any = parsed.embedded.items
-        return list(items.values()) if isinstance(items, dict) else list(items)
 
     @staticmethod
     def _apply_saved(saved: list[SavedItem], pending: dict[str, Any], updated: list[tuple[Any, dict[str, Any]]]) -> None:

@@ -10,7 +10,8 @@ Each generated class lists its writable fields in ``__amo_write__`` as
 - ``tag_names``: ``[{"id", "name"}]`` becomes the list of names.
 - ``custom_fields``: ``[{"id", "values": [{"value", "enum", "subtype"}]}]`` without name/code/is_system.
 
-``UNSET`` and ``None`` are skipped; a key already produced by an earlier rule is kept, so an explicit
+``UNSET`` is skipped. ``None`` is sent as ``null`` for plain fields (clearing a nullable field, as
+the API expects) and skipped for links and ``[]``/``{}`` placeholders; a key already produced by an earlier rule is kept, so an explicit
 ``pipeline_id`` wins over ``pipeline.id``. A model may define ``_amo_write_hook(item)`` to add
 derived keys (notes put ``text`` into ``params`` for SMS and system notes).
 """
@@ -28,12 +29,16 @@ __all__ = ["CONVERSIONS", "to_write_item"]
 def to_write_item(obj: Any) -> dict[str, Any]:
     """The write dict for one model instance, following its class's ``__amo_write__`` rules."""
     out: dict[str, Any] = {}
-    for attr, key, conversion in type(obj).__amo_write__:
+    cls = type(obj)
+    placeholders = cls.__amo_flex__
+    for attr, key, conversion in cls.__amo_write__:
         value = getattr(obj, attr, msgspec.UNSET)
-        if value is msgspec.UNSET or value is None or key in out:
+        if value is msgspec.UNSET or key in out:
+            continue
+        if value is None and (conversion != "value" or any(attr == name for name, _ in placeholders)):
             continue
         converted = CONVERSIONS[conversion](value)
-        if converted is not None:
+        if converted is not None or value is None:
             out[key] = converted
     hook = getattr(obj, "_amo_write_hook", None)
     if hook is not None:
