@@ -14,16 +14,21 @@ __all__ = ["REDACTED", "redact", "register_secret", "redact_headers"]
 
 REDACTED = "***"
 
+#: How many distinct secrets are remembered; the oldest are forgotten first. Rotating tokens
+#: keep adding new ones, and the key/Bearer patterns below still catch the forgotten ones.
+MAX_SECRETS = 512
+
 _lock = threading.Lock()
-_secrets: set[str] = set()
-_secret_re: re.Pattern[str] | None = None
+_secrets: dict[str, None] = {}  # insertion-ordered set
+_sorted: tuple[str, ...] = ()
+_dirty = False
 
 _SECRET_KEYS = (
     "access_token|refresh_token|client_secret|USER_HASH|api_key|password|session_id"
 )
 # "key": "value"  /  key=value  /  'key': 'value'
 _KEY_VALUE = re.compile(
-    r"""(?P<k>["']?(?:%s)["']?\s*[:=]\s*["']?)(?P<v>[^"'&\s,}]{4,})""" % _SECRET_KEYS,
+    r"""(?P<k>["']?(?:""" + _SECRET_KEYS + r""")["']?\s*[:=]\s*["']?)(?P<v>[^"'&\s,}]{4,})""",
     re.IGNORECASE,
 )
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]{4,}", re.IGNORECASE)
@@ -32,24 +37,36 @@ _SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "x-refr
 
 def register_secret(value: str | None) -> None:
     """Remember ``value`` so that :func:`redact` masks it everywhere from now on."""
-    global _secret_re
+    global _dirty
     if not value or len(value) < 4:
         return
     with _lock:
         if value in _secrets:
             return
-        _secrets.add(value)
-        ordered = sorted(_secrets, key=len, reverse=True)
-        _secret_re = re.compile("|".join(re.escape(s) for s in ordered))
+        _secrets[value] = None
+        while len(_secrets) > MAX_SECRETS:
+            del _secrets[next(iter(_secrets))]
+        _dirty = True
+
+
+def _ordered() -> tuple[str, ...]:
+    """Remembered secrets, longest first (so a secret containing another is masked whole)."""
+    global _sorted, _dirty
+    if _dirty:
+        with _lock:
+            if _dirty:
+                _sorted = tuple(sorted(_secrets, key=len, reverse=True))
+                _dirty = False
+    return _sorted
 
 
 def redact(text: str) -> str:
     """``text`` with registered secrets and secret-looking key/value pairs masked."""
     if not text:
         return text
-    pattern = _secret_re
-    if pattern is not None:
-        text = pattern.sub(REDACTED, text)
+    for secret in _ordered():
+        if secret in text:
+            text = text.replace(secret, REDACTED)
     text = _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
     return _KEY_VALUE.sub(lambda m: m.group("k") + REDACTED, text)
 

@@ -21,11 +21,11 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
-
-import msgspec
 from urllib.parse import urlsplit
 
-from amocrm import _wirelog as _logging
+import msgspec
+
+from amocrm import _logging
 from amocrm._generated.client import ResourcesMixin
 from amocrm._http import Response, Transport
 from amocrm._query import build_query
@@ -153,9 +153,12 @@ class AmoClient(ResourcesMixin):
         if auth is not None and not isinstance(auth, Auth):
             raise ConfigError(f"auth must be an amocrm.auth scheme (OAuth2, ApiKey, LongLivedToken), got {auth!r}")
         self.auth = auth
+        self.throttle: Throttle
         if throttle is None:
-            self.throttle: Throttle = NoThrottle()
-        elif isinstance(throttle, (int, float)) and not isinstance(throttle, bool):
+            self.throttle = NoThrottle()
+        elif isinstance(throttle, bool):
+            raise ConfigError(f"throttle must be requests per second, a Throttle or None, got {throttle!r}")
+        elif isinstance(throttle, (int, float)):
             self.throttle = LocalThrottle(float(throttle))
         else:
             self.throttle = throttle
@@ -311,9 +314,7 @@ class AmoClient(ResourcesMixin):
                 auth_headers = self.auth.headers(self)
             all_headers = {**extra, **auth_headers}
             _logging.log_request(n, method, url, body, extra.get("Content-Type"))
-            waited = self.throttle.acquire(self.domain)
-            if waited > 0:
-                _logging.log_throttle(n, waited)
+            self.throttle.acquire(self.domain)  # logs its own waits
             call_timeout = timeout
             if deadline is not None:
                 left = deadline - time.monotonic()
@@ -391,9 +392,7 @@ class AmoClient(ResourcesMixin):
             extra.setdefault("Content-Type", "application/json")
         n = self._next_number()
         _logging.log_request(n, method, url, None, extra.get("Content-Type"), secret=True)
-        waited = self.throttle.acquire(self.domain)
-        if waited > 0:
-            _logging.log_throttle(n, waited)
+        self.throttle.acquire(self.domain)
         resp = self._transport.send(method, url, headers=extra, body=body)
         self.last_response = resp
         _logging.log_response(n, resp.status, resp.elapsed, resp.data, secret_body=True)
