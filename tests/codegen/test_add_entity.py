@@ -16,10 +16,9 @@ from typing import Any
 
 import msgspec
 import pytest
+from conftest import FakeClient, FakeResponse
 
 from codegen.__main__ import main
-
-from conftest import FakeClient, FakeResponse
 
 PRODUCT = """\
 title: Product
