@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from codegen.errors import SpecError
 
@@ -607,7 +607,7 @@ def _load_constants(root: Path) -> dict[str, Any]:
         key = f"lists.{i}"
         raw = _mapping(raw, file, key)
         _keys(raw, {"name", "description", "values"}, file, key)
-        values = raw.get("values")
+        values: Any = raw.get("values")
         _need(isinstance(values, list) and all(isinstance(v, str) for v in values), file, f"{key}.values",
               "expected a list of strings")
         lists.append(
@@ -622,7 +622,7 @@ def _load_constants(root: Path) -> dict[str, Any]:
         key = f"tables.{i}"
         raw = _mapping(raw, file, key)
         _keys(raw, {"name", "description", "entries"}, file, key)
-        entries = raw.get("entries")
+        entries: Any = raw.get("entries")
         _need(isinstance(entries, dict) and bool(entries), file, f"{key}.entries", "expected a mapping")
         for k, v in entries.items():
             _int(k, file, f"{key}.entries.{k}")
