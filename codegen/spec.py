@@ -97,6 +97,10 @@ class Param:
     values: list[str] = field(default_factory=list)
     required: bool = False
     location: str = "query"
+    #: For ``mapping`` parameters: the documented keys, rendered as a TypedDict
+    #: (``{key: {"type": .., "description": .., "values": [..]}}``).
+    fields: dict[str, dict[str, Any]] = field(default_factory=dict)
+    typed_name: str = ""
 
 
 @dataclass
@@ -397,7 +401,9 @@ _RESOURCE_KEYS = {
 }
 _PAGING_KEYS = {"style", "size_param", "offset_param", "page_param", "max"}
 _WRITE_KEYS = {"style", "batch_max", "delete"}
-_PARAM_KEYS = {"name", "wire", "type", "values", "required", "in", "description"}
+_PARAM_KEYS = {"name", "wire", "type", "values", "required", "in", "description", "fields"}
+#: Value types of the keys of a typed ``mapping`` parameter (``range`` is ``{"from": .., "to": ..}``).
+FIELD_TYPES = ("int", "str", "bool", "ids", "strs", "literal", "range", "mapping")
 _OP_KEYS = {"kind", "path", "description", "result"}
 #: Operation kinds that return a model named by ``result``.
 RESULT_KINDS = ("incoming_accept", "incoming_summary", "webhook_change", "webhook_change_many")
@@ -458,6 +464,11 @@ def _load_resource(root: Path, path: Path, entities: dict[str, Entity]) -> Resou
 
     lock_kind = _string(data.get("lock_kind", name), file, "lock_kind")
     params = _load_params(data.get("params") or [], file)
+    for param in params:
+        if param.fields:
+            param.typed_name = class_name.removesuffix("Resource") + "".join(
+                part.capitalize() for part in param.name.strip("_").split("_")
+            )
     operations = _load_operations(data["operations"], file, style, wstyle, bool(write.get("delete")), envelope)
     return Resource(
         file=file,
@@ -499,6 +510,27 @@ def _load_params(items: Any, file: str) -> list[Param]:
                 _string(v, file, f"{key}.values")
         else:
             _need("values" not in raw, file, f"{key}.values", f"only literal/literals/csv take values, not {ptype}")
+        fields: dict[str, dict[str, Any]] = {}
+        if "fields" in raw:
+            _need(ptype == "mapping", file, f"{key}.fields", f"only type mapping takes fields, not {ptype}")
+            for fname, fconf in _mapping(raw["fields"], file, f"{key}.fields").items():
+                fkey = f"{key}.fields.{fname}"
+                _need(bool(_IDENT.match(fname)), file, fkey, f"{fname!r} is not a valid key name")
+                fconf = _mapping(fconf, file, fkey)
+                _keys(fconf, {"type", "description", "values"}, file, fkey)
+                ftype = _choice(fconf.get("type"), FIELD_TYPES, file, f"{fkey}.type")
+                fvalues = fconf.get("values", [])
+                if ftype == "literal":
+                    _need(isinstance(fvalues, list) and bool(fvalues)
+                          and all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in fvalues),
+                          file, f"{fkey}.values", "type literal needs a list of strings or integers")
+                else:
+                    _need("values" not in fconf, file, f"{fkey}.values", f"only literal takes values, not {ftype}")
+                fields[fname] = {
+                    "type": ftype,
+                    "values": list(fvalues),
+                    "description": _string(fconf.get("description"), file, f"{fkey}.description"),
+                }
         location = _choice(raw.get("in", "query"), ("query", "header"), file, f"{key}.in")
         if location == "header":
             _need(ptype == "datetime" and name == "modified_since", file, f"{key}.in",
@@ -512,6 +544,7 @@ def _load_params(items: Any, file: str) -> list[Param]:
                 values=list(values),
                 required=_bool(raw.get("required", False), file, f"{key}.required"),
                 location=location,
+                fields=fields,
             )
         )
     return params

@@ -6,13 +6,13 @@ from __future__ import annotations
 import builtins
 import datetime
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypedDict
 
 from amocrm._resource import Resource, SavedItem
 from ..models.account import Account
 
-__all__ = ["AccountResource"]
 
+__all__ = ["AccountResource"]
 
 class AccountResource(Resource[Account]):
     """The account and its users, custom field definitions, pipelines, groups, note and task types.

@@ -6,13 +6,13 @@ from __future__ import annotations
 import builtins
 import datetime
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypedDict
 
 from amocrm._resource import Resource, SavedItem
 from ..models.catalog_element import CatalogElement
 
-__all__ = ["CatalogElementsResource"]
 
+__all__ = ["CatalogElementsResource"]
 
 class CatalogElementsResource(Resource[CatalogElement]):
     """Elements of catalogs.

@@ -6,13 +6,27 @@ from __future__ import annotations
 import builtins
 import datetime
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypedDict
 
 from amocrm._resource import Resource, SavedItem
 from ..models.customer import Customer
 
-__all__ = ["CustomersResource"]
 
+__all__ = ["CustomersResource", "CustomersFilter", "DateRange"]
+
+#: ``{"from": .., "to": ..}``: unix seconds, or a date string where the API documents one.
+DateRange = TypedDict("DateRange", {"from": int | str, "to": int | str}, total=False)
+
+#: Keys of ``filter`` (Extra filters.) Sent PHP-bracket encoded: ``filter[key]=...``.
+CustomersFilter = TypedDict(
+    "CustomersFilter",
+    {
+        "main_user": int | Sequence[int],  # Responsible user ids.
+        "date": Mapping[Any, Any],  # {type: create|modify, from: dd.mm.yyyy, to: dd.mm.yyyy}.
+        "next_date": DateRange,  # Next purchase date between.
+    },
+    total=False,
+)
 
 class CustomersResource(Resource[Customer]):
     """Customers (repeat purchases); needs the Customers feature (402/425/426 otherwise).
@@ -36,7 +50,7 @@ class CustomersResource(Resource[Customer]):
         self,
         *,
         id: int | Sequence[int] | None = None,
-        filter: Mapping[str, Any] | None = None,
+        filter: CustomersFilter | None = None,
         with_: Sequence[Literal["catalog_elements_links"]] = (),
         limit_rows: int | None = None,
         limit_offset: int | None = None,
@@ -47,7 +61,7 @@ class CustomersResource(Resource[Customer]):
 
         Args:
             id: Customer id or ids.
-            filter: Filters: {main_user: [ids]}, {date: {type: create|modify, from, to}}, {next_date: {from, to}}.
+            filter: Extra filters.
             with_: Extra data to include.
             limit_rows: Page size (at most 500).
             limit_offset: Offset of the first item.
@@ -60,7 +74,7 @@ class CustomersResource(Resource[Customer]):
         self,
         *,
         id: int | Sequence[int] | None = None,
-        filter: Mapping[str, Any] | None = None,
+        filter: CustomersFilter | None = None,
         with_: Sequence[Literal["catalog_elements_links"]] = (),
 page_size: int | None = None,
         limit_offset: int | None = None,
@@ -71,7 +85,7 @@ page_size: int | None = None,
 
         Args:
             id: Customer id or ids.
-            filter: Filters: {main_user: [ids]}, {date: {type: create|modify, from, to}}, {next_date: {from, to}}.
+            filter: Extra filters.
             with_: Extra data to include.
 page_size: Items per request (default ``client.config.page_size``, at most 500).
             limit_offset: Offset to start from (default 0).
@@ -84,7 +98,7 @@ page_size: Items per request (default ``client.config.page_size``, at most 500).
         self,
         *,
         id: int | Sequence[int] | None = None,
-        filter: Mapping[str, Any] | None = None,
+        filter: CustomersFilter | None = None,
         with_: Sequence[Literal["catalog_elements_links"]] = (),
 page_size: int | None = None,
         limit_offset: int | None = None,
@@ -95,7 +109,7 @@ page_size: int | None = None,
 
         Args:
             id: Customer id or ids.
-            filter: Filters: {main_user: [ids]}, {date: {type: create|modify, from, to}}, {next_date: {from, to}}.
+            filter: Extra filters.
             with_: Extra data to include.
 page_size: Items per request (default ``client.config.page_size``, at most 500).
             limit_offset: Offset to start from (default 0).

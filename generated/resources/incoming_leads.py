@@ -6,13 +6,25 @@ from __future__ import annotations
 import builtins
 import datetime
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypedDict
 
 from amocrm._resource import Resource, SavedItem
 from ..models.incoming_lead import IncomingLead, IncomingLeadAccepted, IncomingLeadsSummary
 
-__all__ = ["IncomingLeadsResource"]
 
+__all__ = ["IncomingLeadsResource", "IncomingLeadsOrderBy", "DateRange"]
+
+#: ``{"from": .., "to": ..}``: unix seconds, or a date string where the API documents one.
+DateRange = TypedDict("DateRange", {"from": int | str, "to": int | str}, total=False)
+
+#: Keys of ``order_by`` (Sort order.) Sent PHP-bracket encoded: ``order_by[key]=...``.
+IncomingLeadsOrderBy = TypedDict(
+    "IncomingLeadsOrderBy",
+    {
+        "created_at": Literal["asc", "desc"],  # By creation time.
+    },
+    total=False,
+)
 
 class IncomingLeadsResource(Resource[IncomingLead]):
     """Unsorted (incoming) leads from calls and web forms.
@@ -37,7 +49,7 @@ class IncomingLeadsResource(Resource[IncomingLead]):
         *,
         categories: Sequence[Literal["sip", "mail", "forms", "chats"]] | None = None,
         pipeline_id: int | None = None,
-        order_by: Mapping[str, Any] | None = None,
+        order_by: IncomingLeadsOrderBy | None = None,
         page: int | None = None,
         page_size: int | None = None,
     ) -> builtins.list[IncomingLead]:
@@ -48,7 +60,7 @@ class IncomingLeadsResource(Resource[IncomingLead]):
         Args:
             categories: Categories to list.
             pipeline_id: Only leads of this pipeline.
-            order_by: Sort order, e.g. {created_at: asc|desc}.
+            order_by: Sort order.
             page: Page number, from 1.
             page_size: Page size (at most 500).
         """
@@ -61,7 +73,7 @@ class IncomingLeadsResource(Resource[IncomingLead]):
         *,
         categories: Sequence[Literal["sip", "mail", "forms", "chats"]] | None = None,
         pipeline_id: int | None = None,
-        order_by: Mapping[str, Any] | None = None,
+        order_by: IncomingLeadsOrderBy | None = None,
 page_size: int | None = None,
         page: int | None = None,
     ) -> Iterator[IncomingLead]:
@@ -72,7 +84,7 @@ page_size: int | None = None,
         Args:
             categories: Categories to list.
             pipeline_id: Only leads of this pipeline.
-            order_by: Sort order, e.g. {created_at: asc|desc}.
+            order_by: Sort order.
 page_size: Items per request (default ``client.config.page_size``, at most 500).
             page: Page to start from (default 1).
         """
@@ -85,7 +97,7 @@ page_size: Items per request (default ``client.config.page_size``, at most 500).
         *,
         categories: Sequence[Literal["sip", "mail", "forms", "chats"]] | None = None,
         pipeline_id: int | None = None,
-        order_by: Mapping[str, Any] | None = None,
+        order_by: IncomingLeadsOrderBy | None = None,
 page_size: int | None = None,
         page: int | None = None,
     ) -> Iterator[builtins.list[IncomingLead]]:
@@ -96,7 +108,7 @@ page_size: int | None = None,
         Args:
             categories: Categories to list.
             pipeline_id: Only leads of this pipeline.
-            order_by: Sort order, e.g. {created_at: asc|desc}.
+            order_by: Sort order.
 page_size: Items per request (default ``client.config.page_size``, at most 500).
             page: Page to start from (default 1).
         """

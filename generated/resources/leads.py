@@ -6,13 +6,28 @@ from __future__ import annotations
 import builtins
 import datetime
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypedDict
 
 from amocrm._resource import Resource, SavedItem
 from ..models.lead import Lead
 
-__all__ = ["LeadsResource"]
 
+__all__ = ["LeadsResource", "LeadsFilter", "DateRange"]
+
+#: ``{"from": .., "to": ..}``: unix seconds, or a date string where the API documents one.
+DateRange = TypedDict("DateRange", {"from": int | str, "to": int | str}, total=False)
+
+#: Keys of ``filter`` (Extra filters.) Sent PHP-bracket encoded: ``filter[key]=...``.
+LeadsFilter = TypedDict(
+    "LeadsFilter",
+    {
+        "date_create": DateRange,  # Created between (unix seconds).
+        "date_modify": DateRange,  # Changed between (unix seconds).
+        "tasks": Literal[1, 2],  # 1 without tasks or 2 with open tasks.
+        "active": Literal[1],  # Only active leads.
+    },
+    total=False,
+)
 
 class LeadsResource(Resource[Lead]):
     """Leads (deals) of the account.
@@ -39,7 +54,7 @@ class LeadsResource(Resource[Lead]):
         query: str | None = None,
         responsible_user_id: int | Sequence[int] | None = None,
         status: int | Sequence[int] | None = None,
-        filter: Mapping[str, Any] | None = None,
+        filter: LeadsFilter | None = None,
         with_: Sequence[Literal["is_price_modified_by_robot", "loss_reason_name", "only_deleted", "catalog_elements_links"]] = (),
         modified_since: datetime.datetime | int | None = None,
         limit_rows: int | None = None,
@@ -54,7 +69,7 @@ class LeadsResource(Resource[Lead]):
             query: Full-text search over filled fields.
             responsible_user_id: Responsible user id or ids.
             status: Status (stage) id or ids.
-            filter: Extra filters: {date_create: {from, to}}, {date_modify: {from, to}}, {tasks: 1|2}, {active: 1}.
+            filter: Extra filters.
             with_: Extra data to include.
             modified_since: Only leads changed after this time (If-Modified-Since).
             limit_rows: Page size (at most 500).
@@ -71,7 +86,7 @@ class LeadsResource(Resource[Lead]):
         query: str | None = None,
         responsible_user_id: int | Sequence[int] | None = None,
         status: int | Sequence[int] | None = None,
-        filter: Mapping[str, Any] | None = None,
+        filter: LeadsFilter | None = None,
         with_: Sequence[Literal["is_price_modified_by_robot", "loss_reason_name", "only_deleted", "catalog_elements_links"]] = (),
         modified_since: datetime.datetime | int | None = None,
 page_size: int | None = None,
@@ -86,7 +101,7 @@ page_size: int | None = None,
             query: Full-text search over filled fields.
             responsible_user_id: Responsible user id or ids.
             status: Status (stage) id or ids.
-            filter: Extra filters: {date_create: {from, to}}, {date_modify: {from, to}}, {tasks: 1|2}, {active: 1}.
+            filter: Extra filters.
             with_: Extra data to include.
             modified_since: Only leads changed after this time (If-Modified-Since).
 page_size: Items per request (default ``client.config.page_size``, at most 500).
@@ -103,7 +118,7 @@ page_size: Items per request (default ``client.config.page_size``, at most 500).
         query: str | None = None,
         responsible_user_id: int | Sequence[int] | None = None,
         status: int | Sequence[int] | None = None,
-        filter: Mapping[str, Any] | None = None,
+        filter: LeadsFilter | None = None,
         with_: Sequence[Literal["is_price_modified_by_robot", "loss_reason_name", "only_deleted", "catalog_elements_links"]] = (),
         modified_since: datetime.datetime | int | None = None,
 page_size: int | None = None,
@@ -118,7 +133,7 @@ page_size: int | None = None,
             query: Full-text search over filled fields.
             responsible_user_id: Responsible user id or ids.
             status: Status (stage) id or ids.
-            filter: Extra filters: {date_create: {from, to}}, {date_modify: {from, to}}, {tasks: 1|2}, {active: 1}.
+            filter: Extra filters.
             with_: Extra data to include.
             modified_since: Only leads changed after this time (If-Modified-Since).
 page_size: Items per request (default ``client.config.page_size``, at most 500).

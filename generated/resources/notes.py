@@ -6,13 +6,13 @@ from __future__ import annotations
 import builtins
 import datetime
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypedDict
 
 from amocrm._resource import Resource, SavedItem
 from ..models.note import Note
 
-__all__ = ["NotesResource"]
 
+__all__ = ["NotesResource"]
 
 class NotesResource(Resource[Note]):
     """Notes (events) on contacts, leads, companies, tasks and customers.

@@ -6,13 +6,30 @@ from __future__ import annotations
 import builtins
 import datetime
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypedDict
 
 from amocrm._resource import Resource, SavedItem
 from ..models.task import Task
 
-__all__ = ["TasksResource"]
 
+__all__ = ["TasksResource", "TasksFilter", "DateRange"]
+
+#: ``{"from": .., "to": ..}``: unix seconds, or a date string where the API documents one.
+DateRange = TypedDict("DateRange", {"from": int | str, "to": int | str}, total=False)
+
+#: Keys of ``filter`` (Extra filters.) Sent PHP-bracket encoded: ``filter[key]=...``.
+TasksFilter = TypedDict(
+    "TasksFilter",
+    {
+        "date_create": DateRange,  # Created between (unix seconds).
+        "date_modify": DateRange,  # Changed between (unix seconds).
+        "pipe": Mapping[Any, Any],  # Tasks of leads in these stages: {pipeline_id: [status_id, ...]}.
+        "status": int | Sequence[int],  # 0 open or 1 completed.
+        "created_by": int | Sequence[int],  # Creator user ids.
+        "task_type": int | Sequence[int],  # Task type ids.
+    },
+    total=False,
+)
 
 class TasksResource(Resource[Task]):
     """Tasks attached to contacts, leads, companies and customers.
@@ -39,7 +56,7 @@ class TasksResource(Resource[Task]):
         element_id: int | Sequence[int] | None = None,
         responsible_user_id: int | Sequence[int] | None = None,
         type: Literal["contact", "lead", "company", "customer"] | None = None,
-        filter: Mapping[str, Any] | None = None,
+        filter: TasksFilter | None = None,
         modified_since: datetime.datetime | int | None = None,
         limit_rows: int | None = None,
         limit_offset: int | None = None,
@@ -53,7 +70,7 @@ class TasksResource(Resource[Task]):
             element_id: Id(s) of the entities the tasks belong to.
             responsible_user_id: Responsible user id or ids.
             type: Kind of entity the tasks belong to.
-            filter: Filters: {date_create|date_modify: {from, to}}, {pipe: {pipeline_id: [status_ids]}}, {status: [0|1]}, {created_by: [ids]}, {task_type: [ids]}.
+            filter: Extra filters.
             modified_since: Only tasks changed after this time (If-Modified-Since).
             limit_rows: Page size (at most 500).
             limit_offset: Offset of the first item.
@@ -69,7 +86,7 @@ class TasksResource(Resource[Task]):
         element_id: int | Sequence[int] | None = None,
         responsible_user_id: int | Sequence[int] | None = None,
         type: Literal["contact", "lead", "company", "customer"] | None = None,
-        filter: Mapping[str, Any] | None = None,
+        filter: TasksFilter | None = None,
         modified_since: datetime.datetime | int | None = None,
 page_size: int | None = None,
         limit_offset: int | None = None,
@@ -83,7 +100,7 @@ page_size: int | None = None,
             element_id: Id(s) of the entities the tasks belong to.
             responsible_user_id: Responsible user id or ids.
             type: Kind of entity the tasks belong to.
-            filter: Filters: {date_create|date_modify: {from, to}}, {pipe: {pipeline_id: [status_ids]}}, {status: [0|1]}, {created_by: [ids]}, {task_type: [ids]}.
+            filter: Extra filters.
             modified_since: Only tasks changed after this time (If-Modified-Since).
 page_size: Items per request (default ``client.config.page_size``, at most 500).
             limit_offset: Offset to start from (default 0).
@@ -99,7 +116,7 @@ page_size: Items per request (default ``client.config.page_size``, at most 500).
         element_id: int | Sequence[int] | None = None,
         responsible_user_id: int | Sequence[int] | None = None,
         type: Literal["contact", "lead", "company", "customer"] | None = None,
-        filter: Mapping[str, Any] | None = None,
+        filter: TasksFilter | None = None,
         modified_since: datetime.datetime | int | None = None,
 page_size: int | None = None,
         limit_offset: int | None = None,
@@ -113,7 +130,7 @@ page_size: int | None = None,
             element_id: Id(s) of the entities the tasks belong to.
             responsible_user_id: Responsible user id or ids.
             type: Kind of entity the tasks belong to.
-            filter: Filters: {date_create|date_modify: {from, to}}, {pipe: {pipeline_id: [status_ids]}}, {status: [0|1]}, {created_by: [ids]}, {task_type: [ids]}.
+            filter: Extra filters.
             modified_since: Only tasks changed after this time (If-Modified-Since).
 page_size: Items per request (default ``client.config.page_size``, at most 500).
             limit_offset: Offset to start from (default 0).

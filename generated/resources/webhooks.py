@@ -6,13 +6,13 @@ from __future__ import annotations
 import builtins
 import datetime
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypedDict
 
 from amocrm._resource import Resource, SavedItem
 from ..models.webhook import Webhook, WebhookResult
 
-__all__ = ["WebhooksResource"]
 
+__all__ = ["WebhooksResource"]
 
 class WebhooksResource(Resource[Webhook]):
     """Webhook subscriptions (at most 100 per account).

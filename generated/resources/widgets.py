@@ -6,13 +6,13 @@ from __future__ import annotations
 import builtins
 import datetime
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypedDict
 
 from amocrm._resource import Resource, SavedItem
 from ..models.widget import Widget
 
-__all__ = ["WidgetsResource"]
 
+__all__ = ["WidgetsResource"]
 
 class WidgetsResource(Resource[Widget]):
     """Widgets of the account.

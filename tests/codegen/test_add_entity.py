@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from conftest import FakeClient, FakeResponse
+from codegen_fakes import FakeClient, FakeResponse
 
 from codegen.__main__ import main
 

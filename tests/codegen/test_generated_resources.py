@@ -6,7 +6,7 @@ import datetime as dt
 import time
 
 import pytest
-from conftest import FakeClient, FakeResponse
+from codegen_fakes import FakeClient, FakeResponse
 
 from amocrm._generated.resources import (
     AccountResource,
