@@ -152,14 +152,15 @@ class Transport:
                 redirect=False,
                 preload_content=True,
             )
+        # NewConnectionError subclasses ConnectTimeoutError in urllib3 2: catch it first.
+        except NewConnectionError as exc:
+            raise TransportError(f"{method} {url}: cannot connect ({exc})", method=method, url=url, sent=False) from None
         except ConnectTimeoutError as exc:
             raise TimeoutError(f"{method} {url}: connect timeout ({exc})", method=method, url=url, sent=False) from None
         except ReadTimeoutError:
             raise TimeoutError(
                 f"{method} {url}: no answer within {to.read_timeout}s", method=method, url=url, sent=True
             ) from None
-        except NewConnectionError as exc:
-            raise TransportError(f"{method} {url}: cannot connect ({exc})", method=method, url=url, sent=False) from None
         except SSLError as exc:
             raise TransportError(f"{method} {url}: TLS error ({exc})", method=method, url=url, sent=False) from None
         except _U3Timeout as exc:

@@ -18,7 +18,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -241,7 +241,7 @@ class AmoClient(ResourcesMixin):
     # -- the pipeline ------------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _lock(self, kind: str, id: int) -> Iterator[None]:
+    def _lock(self, kind: str, id: int) -> Generator[None, None, None]:
         """The entity lock for an update of ``kind`` ``id`` (no-op when ``config.lock_updates`` is off)."""
         if not self.config.lock_updates:
             yield

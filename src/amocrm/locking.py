@@ -18,7 +18,7 @@ import re
 import secrets
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -69,7 +69,7 @@ class NoLocker:
     """No locking (the default: most programs never update one entity from two workers)."""
 
     @contextlib.contextmanager
-    def lock(self, key: str) -> Iterator[None]:
+    def lock(self, key: str) -> Generator[None, None, None]:
         yield
 
 
@@ -140,7 +140,7 @@ class FileLocker:
         return self.directory / lock_file_name(key)
 
     @contextlib.contextmanager
-    def lock(self, key: str) -> Iterator[None]:
+    def lock(self, key: str) -> Generator[None, None, None]:
         _check_key(key)
         path = self.path(key)
         held: list[int] = []
@@ -208,7 +208,7 @@ class RedisLocker:
         self._errors = redis_errors()
 
     @contextlib.contextmanager
-    def lock(self, key: str) -> Iterator[None]:
+    def lock(self, key: str) -> Generator[None, None, None]:
         _check_key(key)
         name = self.prefix + key
         token = secrets.token_hex(16)

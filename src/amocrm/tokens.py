@@ -17,7 +17,7 @@ import secrets
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -151,7 +151,7 @@ class MemoryTokenStorage:
             return validate_domain(domain) in self._tokens
 
     @contextlib.contextmanager
-    def lock(self, domain: str) -> Iterator[None]:
+    def lock(self, domain: str) -> Generator[None, None, None]:
         key = validate_domain(domain)
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
@@ -222,7 +222,7 @@ class FileTokenStorage:
         return self.path(domain).is_file()
 
     @contextlib.contextmanager
-    def lock(self, domain: str) -> Iterator[None]:
+    def lock(self, domain: str) -> Generator[None, None, None]:
         lock_path = self.folder / f"{validate_domain(domain)}.json.lock"
         self._ensure_folder()
         try:
@@ -343,7 +343,7 @@ class RedisTokenStorage:
             raise TokenStorageError(f"Redis check of {key} failed: {type(exc).__name__}: {exc}") from None
 
     @contextlib.contextmanager
-    def lock(self, domain: str) -> Iterator[None]:
+    def lock(self, domain: str) -> Generator[None, None, None]:
         key = self._key(domain) + ":lock"
         token = secrets.token_hex(16)
         deadline = time.monotonic() + self.lock_timeout
