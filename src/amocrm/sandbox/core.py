@@ -80,6 +80,8 @@ class SandboxCore:
         self._seed()
         self.log.clear()
         self._reset_counters()
+        for key in self.auth.counters:
+            self.auth.counters[key] = 0
         self.limiter.reset()
         self.faults.configure(self.options.faults)
 
