@@ -13,8 +13,8 @@ Behaviour shared by all resources:
   repeats the previous one (a server ignoring ``page``), so iteration always ends.
 - ``save``: objects with an id are updated (``updated_at`` = now + ``config.updated_at_delta``),
   others added; chunks of ``batch_size`` (capped by the spec's batch limit) go out as one POST
-  each. New ids are written back by ``request_id`` (set to the object's index in its chunk when the
-  caller gave none). A single-object update runs under ``client._lock(kind, id)``; batches are not
+  each. New ids are written back by ``request_id`` (numbered 0, 1, ... within the chunk, skipping
+  ids the caller set). A single-object update runs under ``client._lock(kind, id)``; batches are not
   locked (locking hundreds of entities at once would hold as many lock files; the seed does not
   lock batches either) -- lock around the call yourself if a batch must be exclusive.
 """
@@ -325,18 +325,24 @@ class Resource(Generic[M]):
         update: list[dict[str, Any]] = []
         pending: dict[str, Any] = {}
         updated: list[tuple[Any, dict[str, Any]]] = []
-        for index, obj in enumerate(chunk):
-            item = to_write_item(obj)
+        items = [to_write_item(obj) for obj in chunk]
+        taken = {str(item["request_id"]) for item in items if "request_id" in item}
+        auto = 0
+        for obj, item in zip(chunk, items):
             ident = getattr(obj, "id", UNSET)
             if ident is not UNSET and ident is not None:
                 item["updated_at"] = now
                 update.append(item)
                 updated.append((obj, item))
-            else:
-                if "request_id" not in item:
-                    item["request_id"] = index
-                pending[str(item["request_id"])] = obj
-                add.append(item)
+                continue
+            if "request_id" not in item:
+                # the index in the chunk, skipping ids the caller chose; v4 wants strings
+                while str(auto) in taken:
+                    auto += 1
+                item["request_id"] = str(auto) if self._write_style == "array" else auto
+                taken.add(str(auto))
+            pending[str(item["request_id"])] = obj
+            add.append(item)
         lock: AbstractContextManager[None] = nullcontext()
         if len(chunk) == 1 and update:
             first: Any = chunk[0]

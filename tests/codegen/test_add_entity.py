@@ -139,7 +139,7 @@ def test_array_writes_post_new_and_patch_existing(package: Any) -> None:
     saved = res_mod.ProductsResource(fake).save([new, old])
     assert [(c["method"], c["path"]) for c in fake.calls] == [("POST", "/api/v4/products"), ("PATCH", "/api/v4/products")]
     posted = json.loads(msgspec.json.encode(fake.calls[0]["json"]))
-    assert posted == [{"name": "N", "price": None, "tags": ["t"], "request_id": 0}]  # explicit None -> null
+    assert posted == [{"name": "N", "price": None, "tags": ["t"], "request_id": "0"}]  # explicit None -> null
     patched = fake.calls[1]["json"][0]
     assert patched["id"] == 5 and patched["name"] == "O" and patched["updated_at"] > 100
     assert new.id == 11 and [s.id for s in saved] == [11, 5]

@@ -293,3 +293,11 @@ def test_account_get_without_with_sends_no_params(fake: FakeClient) -> None:
     assert AccountResource(fake).get().id == 1
     assert fake.calls[0]["params"] is None
     assert Lead().id is UNSET
+
+
+def test_auto_request_ids_do_not_collide_with_the_callers(fake: FakeClient) -> None:
+    fake.queue.append(page({"id": 20, "request_id": 1}, {"id": 21, "request_id": 0}, {"id": 22, "request_id": 2}))
+    a, b, c = Lead(name="a", request_id=1), Lead(name="b"), Lead(name="c")
+    LeadsResource(fake).save([a, b, c])
+    assert [i["request_id"] for i in fake.calls[0]["json"]["add"]] == [1, 0, 2]
+    assert (a.id, b.id, c.id) == (20, 21, 22)
