@@ -328,7 +328,7 @@ class Resource(Generic[M]):
         items = [to_write_item(obj) for obj in chunk]
         taken = {str(item["request_id"]) for item in items if "request_id" in item}
         auto = 0
-        for obj, item in zip(chunk, items):
+        for obj, item in zip(chunk, items, strict=True):
             ident = getattr(obj, "id", UNSET)
             if ident is not UNSET and ident is not None:
                 item["updated_at"] = now
