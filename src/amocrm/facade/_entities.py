@@ -1,0 +1,297 @@
+"""The seed's entity models: ``AmoContact``, ``AmoCompany``, ``AmoLead``, ``AmoNote``, ``AmoTask``,
+``AmoCatalog``, ``AmoCatalogElement``.
+
+Each wraps the generated model of its entity (``.model``); the field annotations below are for type
+checkers and IDEs only (reads and writes are forwarded to the model, ``None`` meaning "not set").
+Link and custom-field methods delegate to the model's helper mixins, so they behave exactly as the
+typed API does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from amocrm._generated import constants as _c
+from amocrm.facade._errors import translated
+from amocrm.facade._object import AmoObject, CustomFieldsMixin, TagsMixin, link_call
+from amocrm.models import Catalog, CatalogElement, Company, Contact, Lead, Note, Task
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from amocrm._generated.models import common
+    from amocrm._generated.models.task import TaskResult
+
+__all__ = ["AmoCatalog", "AmoCatalogElement", "AmoCompany", "AmoContact", "AmoLead", "AmoNote", "AmoTask"]
+
+IdOrIds = int | str | Iterable[int | str]
+
+
+class AmoContact(CustomFieldsMixin, TagsMixin, AmoObject[Contact]):
+    """A contact (``/api/v2/contacts``); ``first_name``/``last_name`` are sent too (the seed dropped them)."""
+
+    MODEL = Contact
+    RESOURCE = "contacts"
+    URL = "/api/v2/contacts"
+
+    if TYPE_CHECKING:
+        id: int | None
+        name: str | None
+        first_name: str | None
+        last_name: str | None
+        responsible_user_id: int | None
+        created_by: int | None
+        created_at: int | None
+        updated_at: int | None
+        account_id: int | None
+        updated_by: int | None
+        group_id: int | None
+        request_id: int | str | None
+        company: common.LinkedEntity | None
+        company_name: str | None
+        leads: common.LinkedIds | None
+        customers: common.LinkedIds | None
+        closest_task_at: int | None
+        tags: list[common.Tag] | None
+        custom_fields: list[common.CustomField] | None
+        unlink: common.Unlink | None
+
+    def add_leads(self, id: IdOrIds) -> Self:
+        """Link leads by id (added to those already linked, no duplicates)."""
+        return link_call(self, "add_leads", id)
+
+    def add_customers(self, id: IdOrIds) -> Self:
+        """Link customers by id."""
+        return link_call(self, "add_customers", id)
+
+    def add_company(self, id: int | str) -> Self:
+        """Link the company (replacing any other)."""
+        return link_call(self, "add_company", id)
+
+    def get_phone(self) -> Any:
+        """The first phone (the PHONE field's first value), or None."""
+        return self.model.phone
+
+    def get_email(self) -> Any:
+        """The first e-mail, or None."""
+        return self.model.email
+
+
+class AmoCompany(CustomFieldsMixin, TagsMixin, AmoObject[Company]):
+    """A company (``/api/v2/companies``)."""
+
+    MODEL = Company
+    RESOURCE = "companies"
+    URL = "/api/v2/companies"
+
+    if TYPE_CHECKING:
+        id: int | None
+        name: str | None
+        responsible_user_id: int | None
+        created_by: int | None
+        created_at: int | None
+        updated_at: int | None
+        account_id: int | None
+        updated_by: int | None
+        group_id: int | None
+        request_id: int | str | None
+        leads: common.LinkedIds | None
+        contacts: common.LinkedIds | None
+        customers: common.LinkedIds | None
+        closest_task_at: int | None
+        tags: list[common.Tag] | None
+        custom_fields: list[common.CustomField] | None
+        unlink: common.Unlink | None
+
+    def add_leads(self, id: IdOrIds) -> Self:
+        """Link leads by id."""
+        return link_call(self, "add_leads", id)
+
+    def add_contacts(self, id: IdOrIds) -> Self:
+        """Link contacts by id."""
+        return link_call(self, "add_contacts", id)
+
+    def add_customers(self, id: IdOrIds) -> Self:
+        """Link customers by id."""
+        return link_call(self, "add_customers", id)
+
+    def get_phone(self) -> Any:
+        """The first phone, or None."""
+        return self.model.phone
+
+    def get_email(self) -> Any:
+        """The first e-mail, or None."""
+        return self.model.email
+
+
+class AmoLead(CustomFieldsMixin, TagsMixin, AmoObject[Lead]):
+    """A lead (``/api/v2/leads``); ``pipeline_id`` works as a param (the seed ignored it)."""
+
+    MODEL = Lead
+    RESOURCE = "leads"
+    URL = "/api/v2/leads"
+
+    if TYPE_CHECKING:
+        id: int | None
+        name: str | None
+        responsible_user_id: int | None
+        created_by: int | None
+        created_at: int | None
+        updated_at: int | None
+        account_id: int | None
+        updated_by: int | None
+        group_id: int | None
+        request_id: int | str | None
+        is_deleted: bool | None
+        main_contact: common.LinkedEntity | None
+        company: common.LinkedEntity | None
+        closed_at: int | None
+        closest_task_at: int | None
+        tags: list[common.Tag] | None
+        custom_fields: list[common.CustomField] | None
+        contacts: common.LinkedIds | None
+        status_id: int | None
+        sale: int | None
+        pipeline_id: int | None
+        pipeline: common.LinkedEntity | None
+        loss_reason_id: int | None
+        is_price_modified_by_robot: bool | None
+        loss_reason_name: str | None
+        catalog_elements_id: dict[str, dict[str, int]] | None
+        unlink: common.Unlink | None
+
+    def add_contacts(self, id: IdOrIds) -> Self:
+        """Link contacts (at most 40 per lead) and drop them from a pending unlink."""
+        return link_call(self, "add_contacts", id)
+
+    def remove_contacts(self, id: IdOrIds) -> Self:
+        """Unlink contacts on the next save."""
+        return link_call(self, "remove_contacts", id)
+
+    def add_company(self, id: int | str) -> Self:
+        """Link the company (replacing any other)."""
+        return link_call(self, "add_company", id)
+
+    def remove_company(self, id: int | str) -> Self:
+        """Unlink the company on the next save."""
+        return link_call(self, "remove_company", id)
+
+    @translated
+    def set_catalog_elements(self, catalog_elements: Mapping[int | str, Mapping[int | str, int]]) -> Self:
+        """Link catalog elements: ``{catalog_id: {element_id: quantity}}``."""
+        return link_call(self, "set_catalog_elements", catalog_elements)
+
+
+class AmoNote(AmoObject[Note]):
+    """A note (``/api/v2/notes``); types 25, 102 and 103 carry their text in ``params.text``."""
+
+    MODEL = Note
+    RESOURCE = "notes"
+    URL = "/api/v2/notes"
+
+    LEAD_CREATED_NOTETYPE: ClassVar[int] = _c.LEAD_CREATED_NOTETYPE
+    CONTACT_CREATED_NOTETYPE: ClassVar[int] = _c.CONTACT_CREATED_NOTETYPE
+    LEAD_STATUS_CHANGED_NOTETYPE: ClassVar[int] = _c.LEAD_STATUS_CHANGED_NOTETYPE
+    COMMON_NOTETYPE: ClassVar[int] = _c.COMMON_NOTETYPE
+    COMPANY_CREATED_NOTETYPE: ClassVar[int] = _c.COMPANY_CREATED_NOTETYPE
+    TASK_RESULT_NOTETYPE: ClassVar[int] = _c.TASK_RESULT_NOTETYPE
+    SYSTEM_NOTETYPE: ClassVar[int] = _c.SYSTEM_NOTETYPE
+    SMS_IN_NOTETYPE: ClassVar[int] = _c.SMS_IN_NOTETYPE
+    SMS_OUT_NOTETYPE: ClassVar[int] = _c.SMS_OUT_NOTETYPE
+
+    if TYPE_CHECKING:
+        id: int | None
+        responsible_user_id: int | None
+        created_by: int | None
+        created_at: int | None
+        updated_at: int | None
+        account_id: int | None
+        group_id: int | None
+        request_id: int | str | None
+        is_editable: bool | None
+        element_id: int | None
+        element_type: int | None
+        attachment: str | None
+        note_type: int | str | None
+        text: str | None
+        params: dict[str, Any] | None
+
+
+class AmoTask(AmoObject[Task]):
+    """A task (``/api/v2/tasks``)."""
+
+    MODEL = Task
+    RESOURCE = "tasks"
+    URL = "/api/v2/tasks"
+
+    CALL_TASKTYPE: ClassVar[int] = _c.CALL_TASKTYPE
+    MEET_TASKTYPE: ClassVar[int] = _c.MEET_TASKTYPE
+    MAIL_TASKTYPE: ClassVar[int] = _c.MAIL_TASKTYPE
+
+    if TYPE_CHECKING:
+        id: int | None
+        responsible_user_id: int | None
+        created_by: int | None
+        created_at: int | None
+        updated_at: int | None
+        account_id: int | None
+        group_id: int | None
+        request_id: int | str | None
+        element_id: int | None
+        element_type: int | None
+        is_completed: bool | None
+        task_type: int | None
+        complete_till_at: int | None
+        text: str | None
+        duration: int | None
+        result: TaskResult | None
+
+    def add_contact(self, id: int | str) -> Self:
+        """Attach the task to a contact (element_type 1); replaces an earlier attachment."""
+        return link_call(self, "attach_to_contact", id)
+
+    def add_lead(self, id: int | str) -> Self:
+        """Attach the task to a lead (element_type 2); replaces an earlier attachment."""
+        return link_call(self, "attach_to_lead", id)
+
+
+class AmoCatalog(AmoObject[Catalog]):
+    """A catalog (list), ``/api/v2/catalogs``."""
+
+    MODEL = Catalog
+    RESOURCE = "catalogs"
+    URL = "/api/v2/catalogs"
+
+    if TYPE_CHECKING:
+        id: int | None
+        name: str | None
+        created_by: int | None
+        created_at: int | None
+        updated_at: int | None
+        request_id: int | str | None
+        type: str | None
+        can_add_elements: bool | None
+        can_show_in_cards: bool | None
+        can_link_multiple: bool | None
+        sort: int | None
+
+
+class AmoCatalogElement(CustomFieldsMixin, AmoObject[CatalogElement]):
+    """An element of a catalog, ``/api/v2/catalog_elements``."""
+
+    MODEL = CatalogElement
+    RESOURCE = "catalog_elements"
+    URL = "/api/v2/catalog_elements"
+
+    if TYPE_CHECKING:
+        id: int | None
+        name: str | None
+        catalog_id: int | None
+        created_by: int | None
+        created_at: int | None
+        updated_at: int | None
+        updated_by: int | None
+        request_id: int | str | None
+        is_deleted: bool | None
+        custom_fields: list[common.CustomField] | None
