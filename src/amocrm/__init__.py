@@ -50,6 +50,24 @@ _EXPORTS: dict[str, str] = {
     "TimeoutError": "amocrm.errors",
     "TokenStorageError": "amocrm.errors",
     "TransportError": "amocrm.errors",
+    "AmoAPI": "amocrm.facade",
+    "AmoAPIDebugLogger": "amocrm.facade",
+    "AmoAPIException": "amocrm.facade",
+    "AmoCatalog": "amocrm.facade",
+    "AmoCatalogElement": "amocrm.facade",
+    "AmoCompany": "amocrm.facade",
+    "AmoContact": "amocrm.facade",
+    "AmoIncomingLead": "amocrm.facade",
+    "AmoIncomingLeadForm": "amocrm.facade",
+    "AmoIncomingLeadSip": "amocrm.facade",
+    "AmoLead": "amocrm.facade",
+    "AmoNote": "amocrm.facade",
+    "AmoObject": "amocrm.facade",
+    "AmoTask": "amocrm.facade",
+    "FileStorage": "amocrm.facade",
+    "NotAuthorizedError": "amocrm.facade",
+    "TokenStorageException": "amocrm.facade",
+    "TokenStorageInterface": "amocrm.facade",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -93,6 +111,24 @@ if TYPE_CHECKING:
     from amocrm.errors import TimeoutError as TimeoutError
     from amocrm.errors import TokenStorageError as TokenStorageError
     from amocrm.errors import TransportError as TransportError
+    from amocrm.facade import AmoAPI as AmoAPI
+    from amocrm.facade import AmoAPIDebugLogger as AmoAPIDebugLogger
+    from amocrm.facade import AmoAPIException as AmoAPIException
+    from amocrm.facade import AmoCatalog as AmoCatalog
+    from amocrm.facade import AmoCatalogElement as AmoCatalogElement
+    from amocrm.facade import AmoCompany as AmoCompany
+    from amocrm.facade import AmoContact as AmoContact
+    from amocrm.facade import AmoIncomingLead as AmoIncomingLead
+    from amocrm.facade import AmoIncomingLeadForm as AmoIncomingLeadForm
+    from amocrm.facade import AmoIncomingLeadSip as AmoIncomingLeadSip
+    from amocrm.facade import AmoLead as AmoLead
+    from amocrm.facade import AmoNote as AmoNote
+    from amocrm.facade import AmoObject as AmoObject
+    from amocrm.facade import AmoTask as AmoTask
+    from amocrm.facade import FileStorage as FileStorage
+    from amocrm.facade import NotAuthorizedError as NotAuthorizedError
+    from amocrm.facade import TokenStorageException as TokenStorageException
+    from amocrm.facade import TokenStorageInterface as TokenStorageInterface
     from amocrm.locking import FileLocker as FileLocker
     from amocrm.locking import NoLocker as NoLocker
     from amocrm.locking import RedisLocker as RedisLocker
