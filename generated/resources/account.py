@@ -9,10 +9,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Literal, TypedDict
 
 from amocrm._resource import Resource, SavedItem
+
 from ..models.account import Account
 
 
 __all__ = ["AccountResource"]
+
 
 class AccountResource(Resource[Account]):
     """The account and its users, custom field definitions, pipelines, groups, note and task types.

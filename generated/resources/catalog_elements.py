@@ -9,10 +9,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Literal, TypedDict
 
 from amocrm._resource import Resource, SavedItem
+
 from ..models.catalog_element import CatalogElement
 
 
 __all__ = ["CatalogElementsResource"]
+
 
 class CatalogElementsResource(Resource[CatalogElement]):
     """Elements of catalogs.

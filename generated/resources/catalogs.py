@@ -9,10 +9,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Literal, TypedDict
 
 from amocrm._resource import Resource, SavedItem
+
 from ..models.catalog import Catalog
 
 
 __all__ = ["CatalogsResource"]
+
 
 class CatalogsResource(Resource[Catalog]):
     """Catalogs (lists) of the account.

@@ -9,10 +9,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Literal, TypedDict
 
 from amocrm._resource import Resource, SavedItem
+
 from ..models.company import Company
 
 
 __all__ = ["CompaniesResource"]
+
 
 class CompaniesResource(Resource[Company]):
     """Companies of the account.

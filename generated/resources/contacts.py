@@ -9,10 +9,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Literal, TypedDict
 
 from amocrm._resource import Resource, SavedItem
+
 from ..models.contact import Contact
 
 
 __all__ = ["ContactsResource"]
+
 
 class ContactsResource(Resource[Contact]):
     """Contacts of the account.

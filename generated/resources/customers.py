@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Literal, TypedDict
 
 from amocrm._resource import Resource, SavedItem
+
 from ..models.customer import Customer
 
 
@@ -27,6 +28,7 @@ CustomersFilter = TypedDict(
     },
     total=False,
 )
+
 
 class CustomersResource(Resource[Customer]):
     """Customers (repeat purchases); needs the Customers feature (402/425/426 otherwise).

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Literal, TypedDict
 
 from amocrm._resource import Resource, SavedItem
+
 from ..models.incoming_lead import IncomingLead, IncomingLeadAccepted, IncomingLeadsSummary
 
 
@@ -25,6 +26,7 @@ IncomingLeadsOrderBy = TypedDict(
     },
     total=False,
 )
+
 
 class IncomingLeadsResource(Resource[IncomingLead]):
     """Unsorted (incoming) leads from calls and web forms.

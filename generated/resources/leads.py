@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Literal, TypedDict
 
 from amocrm._resource import Resource, SavedItem
+
 from ..models.lead import Lead
 
 
@@ -28,6 +29,7 @@ LeadsFilter = TypedDict(
     },
     total=False,
 )
+
 
 class LeadsResource(Resource[Lead]):
     """Leads (deals) of the account.

@@ -9,10 +9,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Literal, TypedDict
 
 from amocrm._resource import Resource, SavedItem
+
 from ..models.note import Note
 
 
 __all__ = ["NotesResource"]
+
 
 class NotesResource(Resource[Note]):
     """Notes (events) on contacts, leads, companies, tasks and customers.

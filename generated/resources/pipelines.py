@@ -9,10 +9,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Literal, TypedDict
 
 from amocrm._resource import Resource, SavedItem
+
 from ..models.pipeline import Pipeline
 
 
 __all__ = ["PipelinesResource"]
+
 
 class PipelinesResource(Resource[Pipeline]):
     """Lead pipelines with their statuses.

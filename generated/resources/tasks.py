@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Literal, TypedDict
 
 from amocrm._resource import Resource, SavedItem
+
 from ..models.task import Task
 
 
@@ -30,6 +31,7 @@ TasksFilter = TypedDict(
     },
     total=False,
 )
+
 
 class TasksResource(Resource[Task]):
     """Tasks attached to contacts, leads, companies and customers.

@@ -9,10 +9,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Literal, TypedDict
 
 from amocrm._resource import Resource, SavedItem
+
 from ..models.webhook import Webhook, WebhookResult
 
 
 __all__ = ["WebhooksResource"]
+
 
 class WebhooksResource(Resource[Webhook]):
     """Webhook subscriptions (at most 100 per account).

@@ -9,10 +9,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Literal, TypedDict
 
 from amocrm._resource import Resource, SavedItem
+
 from ..models.widget import Widget
 
 
 __all__ = ["WidgetsResource"]
+
 
 class WidgetsResource(Resource[Widget]):
     """Widgets of the account.
