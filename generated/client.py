@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = ["RESOURCE_NAMES", "ResourcesMixin"]
 
-#: Attribute names of the resources, in spec order.
+#: Attribute names of the resources (spec/resources file order).
 RESOURCE_NAMES: tuple[str, ...] = ("account", "catalog_elements", "catalogs", "companies", "contacts", "customers", "incoming_leads", "leads", "notes", "pipelines", "tasks", "webhooks", "widgets", )
 
 
@@ -32,91 +32,91 @@ class ResourcesMixin:
 
     @functools.cached_property
     def account(self) -> AccountResource:
-        """The account and its users, custom field definitions, pipelines, groups, note and task types. (``/api/v2/account``)."""
+        """The account and its users, custom field definitions, pipelines, groups, note and task types (``/api/v2/account``)."""
         from .resources.account import AccountResource
 
         return AccountResource(cast(Any, self))
 
     @functools.cached_property
     def catalog_elements(self) -> CatalogElementsResource:
-        """Elements of catalogs. (``/api/v2/catalog_elements``)."""
+        """Elements of catalogs (``/api/v2/catalog_elements``)."""
         from .resources.catalog_elements import CatalogElementsResource
 
         return CatalogElementsResource(cast(Any, self))
 
     @functools.cached_property
     def catalogs(self) -> CatalogsResource:
-        """Catalogs (lists) of the account. (``/api/v2/catalogs``)."""
+        """Catalogs (lists) of the account (``/api/v2/catalogs``)."""
         from .resources.catalogs import CatalogsResource
 
         return CatalogsResource(cast(Any, self))
 
     @functools.cached_property
     def companies(self) -> CompaniesResource:
-        """Companies of the account. (``/api/v2/companies``)."""
+        """Companies of the account (``/api/v2/companies``)."""
         from .resources.companies import CompaniesResource
 
         return CompaniesResource(cast(Any, self))
 
     @functools.cached_property
     def contacts(self) -> ContactsResource:
-        """Contacts of the account. (``/api/v2/contacts``)."""
+        """Contacts of the account (``/api/v2/contacts``)."""
         from .resources.contacts import ContactsResource
 
         return ContactsResource(cast(Any, self))
 
     @functools.cached_property
     def customers(self) -> CustomersResource:
-        """Customers (repeat purchases); needs the Customers feature (402/425/426 otherwise). (``/api/v2/customers``)."""
+        """Customers (repeat purchases); needs the Customers feature (402/425/426 otherwise) (``/api/v2/customers``)."""
         from .resources.customers import CustomersResource
 
         return CustomersResource(cast(Any, self))
 
     @functools.cached_property
     def incoming_leads(self) -> IncomingLeadsResource:
-        """Unsorted (incoming) leads from calls and web forms. (``/api/v2/incoming_leads``)."""
+        """Unsorted (incoming) leads from calls and web forms (``/api/v2/incoming_leads``)."""
         from .resources.incoming_leads import IncomingLeadsResource
 
         return IncomingLeadsResource(cast(Any, self))
 
     @functools.cached_property
     def leads(self) -> LeadsResource:
-        """Leads (deals) of the account. (``/api/v2/leads``)."""
+        """Leads (deals) of the account (``/api/v2/leads``)."""
         from .resources.leads import LeadsResource
 
         return LeadsResource(cast(Any, self))
 
     @functools.cached_property
     def notes(self) -> NotesResource:
-        """Notes (events) on contacts, leads, companies, tasks and customers. (``/api/v2/notes``)."""
+        """Notes (events) on contacts, leads, companies, tasks and customers (``/api/v2/notes``)."""
         from .resources.notes import NotesResource
 
         return NotesResource(cast(Any, self))
 
     @functools.cached_property
     def pipelines(self) -> PipelinesResource:
-        """Lead pipelines with their statuses. (``/api/v2/pipelines``)."""
+        """Lead pipelines with their statuses (``/api/v2/pipelines``)."""
         from .resources.pipelines import PipelinesResource
 
         return PipelinesResource(cast(Any, self))
 
     @functools.cached_property
     def tasks(self) -> TasksResource:
-        """Tasks attached to contacts, leads, companies and customers. (``/api/v2/tasks``)."""
+        """Tasks attached to contacts, leads, companies and customers (``/api/v2/tasks``)."""
         from .resources.tasks import TasksResource
 
         return TasksResource(cast(Any, self))
 
     @functools.cached_property
     def webhooks(self) -> WebhooksResource:
-        """Webhook subscriptions (at most 100 per account). (``/api/v2/webhooks``)."""
+        """Webhook subscriptions (at most 100 per account) (``/api/v2/webhooks``)."""
         from .resources.webhooks import WebhooksResource
 
         return WebhooksResource(cast(Any, self))
 
     @functools.cached_property
     def widgets(self) -> WidgetsResource:
-        """Widgets of the account. (``/api/v2/widgets/list``)."""
+        """Widgets of the account (``/api/v2/widgets/list``)."""
         from .resources.widgets import WidgetsResource
 
         return WidgetsResource(cast(Any, self))
