@@ -43,5 +43,5 @@ class AccountResource(Resource[Account]):
 
         Args:
             with_: Extra data to include.
-"""
+        """
         return self._object_get(self._params({"with": self._csv(with_), }))

@@ -62,7 +62,7 @@ class CatalogElementsResource(Resource[CatalogElement]):
         catalog_id: int,
         id: int | Sequence[int] | None = None,
         term: str | None = None,
-page_size: int | None = None,
+        page_size: int | None = None,
         page: int | None = None,
     ) -> Iterator[CatalogElement]:
         """Every element of the catalog, page by page (stops on 204, an empty or a repeated page).
@@ -73,7 +73,7 @@ page_size: int | None = None,
             catalog_id: Catalog id (required).
             id: Element id or ids.
             term: Search by name.
-page_size: Items per request (default ``client.config.page_size``, at most 500).
+            page_size: Items per request (default ``client.config.page_size``, at most 500).
             page: Page to start from (default 1).
         """
         params = self._params({"catalog_id": catalog_id, "id": id, "term": term, })
@@ -86,7 +86,7 @@ page_size: Items per request (default ``client.config.page_size``, at most 500).
         catalog_id: int,
         id: int | Sequence[int] | None = None,
         term: str | None = None,
-page_size: int | None = None,
+        page_size: int | None = None,
         page: int | None = None,
     ) -> Iterator[builtins.list[CatalogElement]]:
         """Pages of elements of the catalog.
@@ -97,7 +97,7 @@ page_size: int | None = None,
             catalog_id: Catalog id (required).
             id: Element id or ids.
             term: Search by name.
-page_size: Items per request (default ``client.config.page_size``, at most 500).
+            page_size: Items per request (default ``client.config.page_size``, at most 500).
             page: Page to start from (default 1).
         """
         params = self._params({"catalog_id": catalog_id, "id": id, "term": term, })

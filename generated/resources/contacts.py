@@ -67,7 +67,7 @@ class ContactsResource(Resource[Contact]):
         query: str | None = None,
         responsible_user_id: int | Sequence[int] | None = None,
         modified_since: datetime.datetime | int | None = None,
-page_size: int | None = None,
+        page_size: int | None = None,
         limit_offset: int | None = None,
     ) -> Iterator[Contact]:
         """Every contact matching the filters, page by page.
@@ -79,7 +79,7 @@ page_size: int | None = None,
             query: Full-text search over filled fields (phone, e-mail, name...).
             responsible_user_id: Responsible user id or ids.
             modified_since: Only contacts changed after this time (If-Modified-Since).
-page_size: Items per request (default ``client.config.page_size``, at most 500).
+            page_size: Items per request (default ``client.config.page_size``, at most 500).
             limit_offset: Offset to start from (default 0).
         """
         params = self._params({"id": id, "query": query, "responsible_user_id": responsible_user_id, })
@@ -93,7 +93,7 @@ page_size: Items per request (default ``client.config.page_size``, at most 500).
         query: str | None = None,
         responsible_user_id: int | Sequence[int] | None = None,
         modified_since: datetime.datetime | int | None = None,
-page_size: int | None = None,
+        page_size: int | None = None,
         limit_offset: int | None = None,
     ) -> Iterator[builtins.list[Contact]]:
         """Pages of contacts matching the filters.
@@ -105,7 +105,7 @@ page_size: int | None = None,
             query: Full-text search over filled fields (phone, e-mail, name...).
             responsible_user_id: Responsible user id or ids.
             modified_since: Only contacts changed after this time (If-Modified-Since).
-page_size: Items per request (default ``client.config.page_size``, at most 500).
+            page_size: Items per request (default ``client.config.page_size``, at most 500).
             limit_offset: Offset to start from (default 0).
         """
         params = self._params({"id": id, "query": query, "responsible_user_id": responsible_user_id, })

@@ -78,7 +78,7 @@ class CustomersResource(Resource[Customer]):
         id: int | Sequence[int] | None = None,
         filter: CustomersFilter | None = None,
         with_: Sequence[Literal["catalog_elements_links"]] = (),
-page_size: int | None = None,
+        page_size: int | None = None,
         limit_offset: int | None = None,
     ) -> Iterator[Customer]:
         """Every customer matching the filters, page by page.
@@ -89,7 +89,7 @@ page_size: int | None = None,
             id: Customer id or ids.
             filter: Extra filters.
             with_: Extra data to include.
-page_size: Items per request (default ``client.config.page_size``, at most 500).
+            page_size: Items per request (default ``client.config.page_size``, at most 500).
             limit_offset: Offset to start from (default 0).
         """
         params = self._params({"id": id, "filter": filter, "with": self._csv(with_), })
@@ -102,7 +102,7 @@ page_size: Items per request (default ``client.config.page_size``, at most 500).
         id: int | Sequence[int] | None = None,
         filter: CustomersFilter | None = None,
         with_: Sequence[Literal["catalog_elements_links"]] = (),
-page_size: int | None = None,
+        page_size: int | None = None,
         limit_offset: int | None = None,
     ) -> Iterator[builtins.list[Customer]]:
         """Pages of customers matching the filters.
@@ -113,7 +113,7 @@ page_size: int | None = None,
             id: Customer id or ids.
             filter: Extra filters.
             with_: Extra data to include.
-page_size: Items per request (default ``client.config.page_size``, at most 500).
+            page_size: Items per request (default ``client.config.page_size``, at most 500).
             limit_offset: Offset to start from (default 0).
         """
         params = self._params({"id": id, "filter": filter, "with": self._csv(with_), })

@@ -76,7 +76,7 @@ class IncomingLeadsResource(Resource[IncomingLead]):
         categories: Sequence[Literal["sip", "mail", "forms", "chats"]] | None = None,
         pipeline_id: int | None = None,
         order_by: IncomingLeadsOrderBy | None = None,
-page_size: int | None = None,
+        page_size: int | None = None,
         page: int | None = None,
     ) -> Iterator[IncomingLead]:
         """Every incoming lead matching the filters, page by page.
@@ -87,7 +87,7 @@ page_size: int | None = None,
             categories: Categories to list.
             pipeline_id: Only leads of this pipeline.
             order_by: Sort order.
-page_size: Items per request (default ``client.config.page_size``, at most 500).
+            page_size: Items per request (default ``client.config.page_size``, at most 500).
             page: Page to start from (default 1).
         """
         params = self._params({"categories": categories, "pipeline_id": pipeline_id, "order_by": order_by, })
@@ -100,7 +100,7 @@ page_size: Items per request (default ``client.config.page_size``, at most 500).
         categories: Sequence[Literal["sip", "mail", "forms", "chats"]] | None = None,
         pipeline_id: int | None = None,
         order_by: IncomingLeadsOrderBy | None = None,
-page_size: int | None = None,
+        page_size: int | None = None,
         page: int | None = None,
     ) -> Iterator[builtins.list[IncomingLead]]:
         """Pages of incoming leads.
@@ -111,7 +111,7 @@ page_size: int | None = None,
             categories: Categories to list.
             pipeline_id: Only leads of this pipeline.
             order_by: Sort order.
-page_size: Items per request (default ``client.config.page_size``, at most 500).
+            page_size: Items per request (default ``client.config.page_size``, at most 500).
             page: Page to start from (default 1).
         """
         params = self._params({"categories": categories, "pipeline_id": pipeline_id, "order_by": order_by, })

@@ -91,7 +91,7 @@ class LeadsResource(Resource[Lead]):
         filter: LeadsFilter | None = None,
         with_: Sequence[Literal["is_price_modified_by_robot", "loss_reason_name", "only_deleted", "catalog_elements_links"]] = (),
         modified_since: datetime.datetime | int | None = None,
-page_size: int | None = None,
+        page_size: int | None = None,
         limit_offset: int | None = None,
     ) -> Iterator[Lead]:
         """Every lead matching the filters, page by page.
@@ -106,7 +106,7 @@ page_size: int | None = None,
             filter: Extra filters.
             with_: Extra data to include.
             modified_since: Only leads changed after this time (If-Modified-Since).
-page_size: Items per request (default ``client.config.page_size``, at most 500).
+            page_size: Items per request (default ``client.config.page_size``, at most 500).
             limit_offset: Offset to start from (default 0).
         """
         params = self._params({"id": id, "query": query, "responsible_user_id": responsible_user_id, "status": status, "filter": filter, "with": self._csv(with_), })
@@ -123,7 +123,7 @@ page_size: Items per request (default ``client.config.page_size``, at most 500).
         filter: LeadsFilter | None = None,
         with_: Sequence[Literal["is_price_modified_by_robot", "loss_reason_name", "only_deleted", "catalog_elements_links"]] = (),
         modified_since: datetime.datetime | int | None = None,
-page_size: int | None = None,
+        page_size: int | None = None,
         limit_offset: int | None = None,
     ) -> Iterator[builtins.list[Lead]]:
         """Pages of leads matching the filters.
@@ -138,7 +138,7 @@ page_size: int | None = None,
             filter: Extra filters.
             with_: Extra data to include.
             modified_since: Only leads changed after this time (If-Modified-Since).
-page_size: Items per request (default ``client.config.page_size``, at most 500).
+            page_size: Items per request (default ``client.config.page_size``, at most 500).
             limit_offset: Offset to start from (default 0).
         """
         params = self._params({"id": id, "query": query, "responsible_user_id": responsible_user_id, "status": status, "filter": filter, "with": self._csv(with_), })

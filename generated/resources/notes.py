@@ -70,7 +70,7 @@ class NotesResource(Resource[Note]):
         element_id: int | Sequence[int] | None = None,
         note_type: int | Sequence[int] | None = None,
         modified_since: datetime.datetime | int | None = None,
-page_size: int | None = None,
+        page_size: int | None = None,
         limit_offset: int | None = None,
     ) -> Iterator[Note]:
         """Every note matching the filters, page by page.
@@ -83,7 +83,7 @@ page_size: int | None = None,
             element_id: Id(s) of the entities the notes belong to.
             note_type: Note type(s), see NoteType.
             modified_since: Only notes changed after this time (If-Modified-Since).
-page_size: Items per request (default ``client.config.page_size``, at most 500).
+            page_size: Items per request (default ``client.config.page_size``, at most 500).
             limit_offset: Offset to start from (default 0).
         """
         params = self._params({"type": type, "id": id, "element_id": element_id, "note_type": note_type, })
@@ -98,7 +98,7 @@ page_size: Items per request (default ``client.config.page_size``, at most 500).
         element_id: int | Sequence[int] | None = None,
         note_type: int | Sequence[int] | None = None,
         modified_since: datetime.datetime | int | None = None,
-page_size: int | None = None,
+        page_size: int | None = None,
         limit_offset: int | None = None,
     ) -> Iterator[builtins.list[Note]]:
         """Pages of notes matching the filters.
@@ -111,7 +111,7 @@ page_size: int | None = None,
             element_id: Id(s) of the entities the notes belong to.
             note_type: Note type(s), see NoteType.
             modified_since: Only notes changed after this time (If-Modified-Since).
-page_size: Items per request (default ``client.config.page_size``, at most 500).
+            page_size: Items per request (default ``client.config.page_size``, at most 500).
             limit_offset: Offset to start from (default 0).
         """
         params = self._params({"type": type, "id": id, "element_id": element_id, "note_type": note_type, })

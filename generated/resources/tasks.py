@@ -90,7 +90,7 @@ class TasksResource(Resource[Task]):
         type: Literal["contact", "lead", "company", "customer"] | None = None,
         filter: TasksFilter | None = None,
         modified_since: datetime.datetime | int | None = None,
-page_size: int | None = None,
+        page_size: int | None = None,
         limit_offset: int | None = None,
     ) -> Iterator[Task]:
         """Every task matching the filters, page by page.
@@ -104,7 +104,7 @@ page_size: int | None = None,
             type: Kind of entity the tasks belong to.
             filter: Extra filters.
             modified_since: Only tasks changed after this time (If-Modified-Since).
-page_size: Items per request (default ``client.config.page_size``, at most 500).
+            page_size: Items per request (default ``client.config.page_size``, at most 500).
             limit_offset: Offset to start from (default 0).
         """
         params = self._params({"id": id, "element_id": element_id, "responsible_user_id": responsible_user_id, "type": type, "filter": filter, })
@@ -120,7 +120,7 @@ page_size: Items per request (default ``client.config.page_size``, at most 500).
         type: Literal["contact", "lead", "company", "customer"] | None = None,
         filter: TasksFilter | None = None,
         modified_since: datetime.datetime | int | None = None,
-page_size: int | None = None,
+        page_size: int | None = None,
         limit_offset: int | None = None,
     ) -> Iterator[builtins.list[Task]]:
         """Pages of tasks matching the filters.
@@ -134,7 +134,7 @@ page_size: int | None = None,
             type: Kind of entity the tasks belong to.
             filter: Extra filters.
             modified_since: Only tasks changed after this time (If-Modified-Since).
-page_size: Items per request (default ``client.config.page_size``, at most 500).
+            page_size: Items per request (default ``client.config.page_size``, at most 500).
             limit_offset: Offset to start from (default 0).
         """
         params = self._params({"id": id, "element_id": element_id, "responsible_user_id": responsible_user_id, "type": type, "filter": filter, })

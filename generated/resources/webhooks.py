@@ -36,12 +36,14 @@ class WebhooksResource(Resource[Webhook]):
 
     def list(
         self,
+
     ) -> builtins.list[Webhook]:
         """All webhook subscriptions.
 
         ``[]`` when nothing matches (HTTP 204).
 
         Args:
+
         """
         extra: builtins.dict[str, Any] = {}
         params = self._params({**extra})
