@@ -46,7 +46,7 @@ from amocrm.errors import (
     error_message,
     raise_for_embedded_errors,
 )
-from amocrm.locking import EntityLocker, NoLocker
+from amocrm.locking import EntityLocker, FileLocker
 from amocrm.retry import RetryPolicy
 from amocrm.throttle import LocalThrottle, NoThrottle, Throttle
 
@@ -163,7 +163,7 @@ class AmoClient(ResourcesMixin):
         else:
             self.throttle = throttle
         self.retry = retry if retry is not None else RetryPolicy()
-        self.locker: EntityLocker = locker if locker is not None else NoLocker()
+        self.locker: EntityLocker = locker if locker is not None else FileLocker()
         for name, value in (("timeout", timeout), ("connect_timeout", connect_timeout)):
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
                 raise ConfigError(f"{name} must be a positive number of seconds, got {value!r}")
