@@ -10,7 +10,6 @@ from amocrm.facade import (
     AmoAPIException,
     AmoCatalog,
     AmoCatalogElement,
-    AmoCompany,
     AmoContact,
     AmoIncomingLeadForm,
     AmoIncomingLeadSip,

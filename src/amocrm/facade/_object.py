@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import msgspec
 
@@ -18,6 +18,9 @@ from amocrm._generated import constants as _c
 from amocrm.errors import ConfigError, NotFoundError
 from amocrm.facade._errors import AmoAPIException, as_facade_error, translated
 from amocrm.models import CustomField, to_write_item
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["AmoObject", "CustomFieldsMixin", "TagsMixin", "link_call", "model_from"]
 
@@ -103,7 +106,7 @@ class AmoObject(Generic[M]):
     # -- the seed's methods ------------------------------------------------------------------------
 
     @translated
-    def fill_by_id(self, id: int | str, params: Mapping[str, Any] | None = None) -> AmoObject[M]:
+    def fill_by_id(self, id: int | str, params: Mapping[str, Any] | None = None) -> Self:
         """Load the entity with this id (extra GET params allowed) into this object."""
         query = {"id": id, **{k: v for k, v in (params or {}).items() if k != "id"}}
         response = self._client().request("GET", self.URL, query)
