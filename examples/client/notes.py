@@ -1,0 +1,23 @@
+"""AmoClient: working with notes."""
+
+from __future__ import annotations
+
+from _client import connect
+from _env import sandbox_info
+
+from amocrm._generated.constants import COMMON_NOTETYPE, LEAD_TYPE
+from amocrm.models import Note
+from amocrm.sandbox import SEED
+
+with sandbox_info() as sb, connect(sb) as client:
+    for note in client.notes.iter(type="lead", note_type=COMMON_NOTETYPE):
+        print(note.id, note.text)
+    print(client.notes.list(type="contact", limit_rows=250))
+
+    note = Note(element_id=SEED.LEAD_FIRST, element_type=LEAD_TYPE, note_type=COMMON_NOTETYPE,
+                text="Текст примечания к сделке")
+    client.notes.save(note)
+    note3 = client.notes.get(SEED.NOTE_FIRST, type="lead")
+    note3.text = "Новый текст события"
+    client.notes.save(note3)
+    print(note.id)
