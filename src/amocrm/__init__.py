@@ -93,8 +93,8 @@ if TYPE_CHECKING:
     from amocrm.client import AmoClient as AmoClient
     from amocrm.client import ClientConfig as ClientConfig
     from amocrm.client import resolve_domain as resolve_domain
-    from amocrm.errors import APIError as APIError
     from amocrm.errors import AmoError as AmoError
+    from amocrm.errors import APIError as APIError
     from amocrm.errors import AuthError as AuthError
     from amocrm.errors import BadRequestError as BadRequestError
     from amocrm.errors import ConfigError as ConfigError
