@@ -1,4 +1,7 @@
-"""``python -m codegen [--check] [--spec DIR] [--out DIR]``: regenerate (or verify) ``generated/``."""
+"""``python -m codegen [--check] [--spec DIR] [--out DIR]``: regenerate (or verify) ``generated/``.
+
+``python -m codegen account ... -o FILE``: a typed module of one account's custom fields (see codegen/account.py).
+"""
 
 from __future__ import annotations
 
@@ -37,11 +40,17 @@ def known_mixins() -> set[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args_in = sys.argv[1:] if argv is None else argv
+    if args_in[:1] == ["account"]:
+        _ensure_runtime_importable()
+        from codegen.account import main as account_main
+
+        return account_main(args_in[1:])
     parser = argparse.ArgumentParser(prog="python -m codegen", description=__doc__)
     parser.add_argument("--spec", type=Path, default=REPO / "spec", help="spec directory (default: spec/)")
     parser.add_argument("--out", type=Path, default=REPO / "generated", help="output package (default: generated/)")
     parser.add_argument("--check", action="store_true", help="exit 1 with a diff when --out is stale; write nothing")
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_in)
 
     _ensure_runtime_importable()
     from codegen.errors import SpecError
