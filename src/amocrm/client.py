@@ -101,16 +101,18 @@ class ClientConfig:
     page_size: int = 500
     #: Pages fetched ahead while the caller consumes the current one (0 turns prefetch off).
     prefetch: int = 1
+    #: Write requests in flight at once when a save spans several chunks (1 sends them one by one).
+    save_workers: int = 2
     #: Take the entity lock around updates of single entities.
     lock_updates: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("updated_at_delta", "batch_size", "page_size", "prefetch"):
+        for name in ("updated_at_delta", "batch_size", "page_size", "prefetch", "save_workers"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ConfigError(f"ClientConfig.{name} must be a non-negative int, got {value!r}")
-        if self.batch_size < 1 or self.page_size < 1:
-            raise ConfigError("ClientConfig.batch_size and page_size must be at least 1")
+        if self.batch_size < 1 or self.page_size < 1 or self.save_workers < 1:
+            raise ConfigError("ClientConfig.batch_size, page_size and save_workers must be at least 1")
 
 
 class AmoClient(ResourcesMixin):
@@ -265,8 +267,14 @@ class AmoClient(ResourcesMixin):
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
         idempotent: bool | None = None,
+        cancel: threading.Event | None = None,
     ) -> Response:
-        """Send one logical request through the pipeline (see the module docstring)."""
+        """Send one logical request through the pipeline (see the module docstring).
+
+        ``cancel`` (used by prefetching and concurrent saves): once set, the request is not sent --
+        checked before the throttle and again right before each transmission -- and
+        :class:`TransportError` with ``sent=False`` is raised instead.
+        """
         if not isinstance(path, str) or not path.startswith("/"):
             raise ConfigError(f"path must start with '/', got {path!r}")
         url = self.base_url + path
@@ -290,7 +298,7 @@ class AmoClient(ResourcesMixin):
         if idempotent is None:
             idempotent = method == "GET"
         is_auth_endpoint = path.startswith(_AUTH_PATHS)
-        return self._send(wire_method, url, extra, body, timeout, idempotent, is_auth_endpoint)
+        return self._send(wire_method, url, extra, body, timeout, idempotent, is_auth_endpoint, cancel)
 
     def _send(
         self,
@@ -301,6 +309,7 @@ class AmoClient(ResourcesMixin):
         timeout: float | None,
         idempotent: bool,
         is_auth_endpoint: bool,
+        cancel: threading.Event | None = None,
     ) -> Response:
         policy = self.retry
         deadline = time.monotonic() + policy.total_timeout if policy.total_timeout else None
@@ -309,12 +318,14 @@ class AmoClient(ResourcesMixin):
         n = self._next_number()
         while True:
             attempt += 1
+            _check_cancel(cancel, method, url)
             auth_headers: Mapping[str, str] = {}
             if self.auth is not None and not is_auth_endpoint:
                 auth_headers = self.auth.headers(self)
             all_headers = {**extra, **auth_headers}
             _logging.log_request(n, method, url, body, extra.get("Content-Type"))
             self.throttle.acquire(self.domain)  # logs its own waits
+            _check_cancel(cancel, method, url)
             call_timeout = timeout
             if deadline is not None:
                 left = deadline - time.monotonic()
@@ -397,6 +408,11 @@ class AmoClient(ResourcesMixin):
         self.last_response = resp
         _logging.log_response(n, resp.status, resp.elapsed, resp.data, secret_body=True)
         return resp
+
+
+def _check_cancel(cancel: threading.Event | None, method: str, url: str) -> None:
+    if cancel is not None and cancel.is_set():
+        raise TransportError(f"{method} {redact(url)}: cancelled before sending", method=method, url=url, sent=False)
 
 
 def _path_only(url: str) -> str:
