@@ -17,24 +17,47 @@ Behaviour shared by all resources:
   ids the caller set). A single-object update runs under ``client._lock(kind, id)``; batches are not
   locked (locking hundreds of entities at once would hold as many lock files; the seed does not
   lock batches either) -- lock around the call yourself if a batch must be exclusive.
+
+Overlapping requests (the rate limit, not the latency, should bound throughput):
+
+- Prefetch (offset paging, ``client.config.prefetch`` = k > 0): once a page comes back full, the
+  next k pages are requested while the caller consumes it, each on its own short-lived thread;
+  the throttle still spaces every start. The first page is fetched alone, so a small result costs
+  one request. Pages reach the caller in order and a failed page raises when the caller asks for
+  it (after every item before it). After a short or empty page, or when the caller stops early
+  (``close()``, ``break``, garbage collection), requests still waiting for a throttle slot are not
+  sent and the generator waits for those on the wire, so no thread outlives it; those answers are
+  thrown away (counted in ``resource.stats``).
+- Concurrent save (several chunks, ``client.config.save_workers`` = w > 1): up to w chunks are in
+  flight; ids and ``updated_at`` are written back chunk by chunk in input order and the result
+  list is in input order. On a failure no further chunk is started, chunks still waiting for a
+  throttle slot are not sent, and chunks already on the wire finish and are written back; then
+  the error of the first failed chunk is raised, with a note naming the chunks applied, failed and
+  not sent. So after an error: chunks before the failed one were applied, so may be up to w - 1
+  chunks after it (their objects have ids), the rest were not sent. ``save_workers=1`` keeps the
+  strictly sequential behaviour (nothing after a failed chunk is sent).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import functools
+import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from amocrm.errors import DecodeError, EntityErrors, NotFoundError, raise_for_embedded_errors
+from amocrm.errors import DecodeError, EntityErrors, NotFoundError, TransportError, raise_for_embedded_errors
 from amocrm.models._types import FlexList
 from amocrm.models._write import to_write_item
 
-__all__ = ["Resource", "SavedItem", "http_date"]
+__all__ = ["Resource", "ResourceStats", "SavedItem", "http_date"]
 
 M = TypeVar("M")
 T = TypeVar("T")
@@ -77,6 +100,7 @@ class _Client(Protocol):
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
         idempotent: bool | None = None,
+        cancel: threading.Event | None = None,
     ) -> _Response: ...
 
     def _lock(self, kind: str, id: int) -> AbstractContextManager[None]: ...
@@ -88,6 +112,81 @@ class SavedItem(msgspec.Struct, kw_only=True, repr_omit_defaults=True):
     id: int | str | UnsetType = UNSET
     request_id: int | str | UnsetType = UNSET
     updated_at: int | UnsetType = UNSET
+
+
+@dataclass
+class ResourceStats:
+    """What prefetching and concurrent saves did on one resource (for benchmarks and tests)."""
+
+    #: Pages handed to the caller by prefetching iterations.
+    pages: int = 0
+    #: Pages fetched ahead whose answers were thrown away (past the end, or after an early stop).
+    discarded: int = 0
+    #: Requests started ahead (pages or chunks) that were stopped before they were sent.
+    cancelled: int = 0
+    #: Chunks sent by concurrent saves.
+    chunks: int = 0
+
+
+class _Task(Generic[T]):
+    """One call on its own daemon thread; :meth:`result` joins it and re-raises its exception.
+
+    A thread per request (not a pool) means nothing idles after the work is done: a stopped
+    iteration joins its tasks and leaves no thread behind.
+    """
+
+    __slots__ = ("_call", "_result", "_error", "_thread")
+
+    def __init__(self, call: Callable[[], T], name: str) -> None:
+        self._call = call
+        self._result: T | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._result = self._call()
+        except BaseException as exc:  # handed to the caller by result()
+            self._error = exc
+
+    def wait(self) -> BaseException | None:
+        """Join the thread; the exception the call raised, if any."""
+        self._thread.join()
+        return self._error
+
+    def result(self) -> T:
+        error = self.wait()
+        if error is not None:
+            raise error
+        return self._result  # type: ignore[return-value]
+
+
+def _was_cancelled(error: BaseException | None, cancel: threading.Event) -> bool:
+    """True when ``error`` is the pipeline refusing to send because ``cancel`` was set."""
+    return cancel.is_set() and isinstance(error, TransportError) and error.sent is False
+
+
+@dataclass
+class _ChunkPlan:
+    """One write request prepared in the caller's thread: its items and what to write back where."""
+
+    chunk: list[Any]
+    add: list[dict[str, Any]] = field(default_factory=list)
+    update: list[dict[str, Any]] = field(default_factory=list)
+    pending: dict[str, Any] = field(default_factory=dict)
+    updated: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
+
+
+def _chunk_ranges(indexes: list[int]) -> str:
+    """``[0, 1, 2, 5]`` -> ``"0-2, 5"``."""
+    runs: list[list[int]] = []
+    for i in indexes:
+        if runs and i == runs[-1][1] + 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs) or "none"
 
 
 def http_date(value: _dt.datetime | int | float) -> str:
@@ -157,6 +256,7 @@ class Resource(Generic[M]):
 
     def __init__(self, client: _Client) -> None:
         self._client = client
+        self.stats = ResourceStats()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._path}>"
@@ -188,9 +288,19 @@ class Resource(Generic[M]):
         """One GET of the list endpoint; ``[]`` on 204 or when the items key is missing."""
         return self._fetch_page(params, headers)[0]
 
-    def _fetch_page(self, params: Mapping[str, Any], headers: Mapping[str, str] | None) -> tuple[list[M], bool]:
+    def _fetch_items(
+        self, params: Mapping[str, Any], headers: Mapping[str, str] | None, cancel: threading.Event | None
+    ) -> list[M]:
+        return self._fetch_page(params, headers, cancel)[0]
+
+    def _fetch_page(
+        self, params: Mapping[str, Any], headers: Mapping[str, str] | None, cancel: threading.Event | None = None
+    ) -> tuple[list[M], bool]:
         """Items of one page and whether ``_links.next`` is present (v4 link paging)."""
-        response = self._client._request("GET", self._path, params=params, headers=headers)
+        if cancel is None:
+            response = self._client._request("GET", self._path, params=params, headers=headers)
+        else:
+            response = self._client._request("GET", self._path, params=params, headers=headers, cancel=cancel)
         if response.no_content:
             return [], False
         page = response.decode(_page_type(self._model, self._items_key, self._envelope))
@@ -223,6 +333,10 @@ class Resource(Generic[M]):
         if style == "offset":
             size = self._page_size(page_size)
             offset = int(start or 0)
+            depth = self._prefetch_depth()
+            if depth:
+                yield from self._prefetched_offset_pages(query, headers, size, offset, depth)
+                return
             while True:
                 query[self._paging["size_param"]] = size
                 query[self._paging["offset_param"]] = offset
@@ -259,6 +373,52 @@ class Resource(Generic[M]):
             page = self._fetch(query, headers)
             if page:
                 yield page
+
+    def _prefetch_depth(self) -> int:
+        depth = getattr(self._client.config, "prefetch", 0)
+        if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
+            raise ValueError(f"{self._name}: config.prefetch must be a non-negative int, got {depth!r}")
+        return depth
+
+    def _prefetched_offset_pages(
+        self, params: Mapping[str, Any], headers: Mapping[str, str] | None, size: int, offset: int, depth: int
+    ) -> Iterator[list[M]]:
+        """Offset paging with up to ``depth`` pages requested ahead (see the module docstring)."""
+        size_param, offset_param = self._paging["size_param"], self._paging["offset_param"]
+        cancel = threading.Event()
+        tasks: deque[_Task[list[M]]] = deque()
+        next_offset = offset
+
+        def top_up(outstanding: int) -> None:
+            nonlocal next_offset
+            while len(tasks) < outstanding:
+                query = {**params, size_param: size, offset_param: next_offset}
+                fetch: Callable[[], list[M]] = functools.partial(self._fetch_items, query, headers, cancel)
+                tasks.append(_Task(fetch, name=f"amocrm-prefetch-{self._name}-{next_offset}"))
+                next_offset += size
+
+        try:
+            top_up(1)  # the first page alone: a small result costs one request
+            while True:
+                page = tasks.popleft().result()
+                if not page:
+                    return
+                full = len(page) >= size
+                if full:
+                    top_up(depth)  # fetched while the caller consumes this page
+                self.stats.pages += 1
+                yield page
+                if not full:
+                    return
+                top_up(depth + 1)  # the one the caller now waits for, and depth more
+        finally:
+            cancel.set()
+            for task in tasks:
+                error = task.wait()
+                if error is None:
+                    self.stats.discarded += 1
+                elif _was_cancelled(error, cancel):
+                    self.stats.cancelled += 1
 
     def _get(self, ident: int, params: Mapping[str, Any]) -> M:
         """One entity by id; :class:`NotFoundError` on 204, no items or another id."""
@@ -302,9 +462,12 @@ class Resource(Generic[M]):
             raise ValueError(f"{self._name}: batch_size must be a positive int, got {size!r}")
         return min(size, self._batch_max)
 
-    def _post(self, body: Any, path: str | None = None) -> Any:
+    def _post(self, body: Any, path: str | None = None, cancel: threading.Event | None = None) -> Any:
         target = path or self._path
-        response = self._client._request("POST", target, json=body)
+        if cancel is None:
+            response = self._client._request("POST", target, json=body)
+        else:
+            response = self._client._request("POST", target, json=body, cancel=cancel)
         if response.no_content:
             raise DecodeError(f"POST {target}: empty response", status=response.status)
         data = response.json()
@@ -314,17 +477,80 @@ class Resource(Generic[M]):
     def _save(self, objects: Any, batch_size: int | None) -> list[SavedItem]:
         items = self._objects(objects, "save")
         size = self._batch(batch_size)
+        chunks = [items[start : start + size] for start in range(0, len(items), size)]
+        workers = getattr(self._client.config, "save_workers", 1)
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"{self._name}: config.save_workers must be a positive int, got {workers!r}")
+        if len(chunks) > 1 and workers > 1:
+            return self._save_concurrently(chunks, workers)
         saved: list[SavedItem] = []
-        for start in range(0, len(items), size):
-            saved.extend(self._save_chunk(items[start : start + size]))
+        for chunk in chunks:
+            saved.extend(self._save_chunk(chunk))
         return saved
 
     def _save_chunk(self, chunk: list[M]) -> list[SavedItem]:
+        plan = self._plan_chunk(chunk)
+        saved, error = self._send_chunk(plan, None)
+        self._apply_saved(saved, plan.pending, plan.updated)
+        if error is not None:
+            raise error
+        return saved
+
+    def _save_concurrently(self, chunks: list[list[M]], workers: int) -> list[SavedItem]:
+        """Up to ``workers`` chunks in flight; write-back and results in input order (module docstring)."""
+        cancel = threading.Event()
+        window: deque[tuple[int, _ChunkPlan, _Task[tuple[list[SavedItem], BaseException | None]]]] = deque()
+        results: list[list[SavedItem]] = []
+        applied: list[int] = []
+        failed: list[tuple[int, BaseException]] = []
+        not_sent: list[int] = []
+        following = 0
+        try:
+            while following < len(chunks) or window:
+                # the first chunk goes alone: a systematic failure (auth, a refused payload) stops
+                # everything before anything else is sent
+                while not failed and following < len(chunks) and len(window) < (workers if applied else 1):
+                    plan = self._plan_chunk(chunks[following])
+                    send: Callable[[], tuple[list[SavedItem], BaseException | None]] = functools.partial(
+                        self._send_chunk, plan, cancel
+                    )
+                    task = _Task(send, name=f"amocrm-save-{self._name}-{following}")
+                    window.append((following, plan, task))
+                    following += 1
+                    self.stats.chunks += 1
+                index, plan, task = window.popleft()
+                saved, error = task.result()
+                self._apply_saved(saved, plan.pending, plan.updated)
+                results.append(saved)
+                if error is None:
+                    applied.append(index)
+                elif _was_cancelled(error, cancel):
+                    not_sent.append(index)
+                    self.stats.cancelled += 1
+                else:
+                    failed.append((index, error))
+                    cancel.set()
+        finally:
+            cancel.set()
+            for _, _, task in window:
+                task.wait()
+        if failed:
+            first = failed[0][1]
+            not_sent.extend(range(following, len(chunks)))
+            note = (
+                f"{self._name}.save: {len(chunks)} chunks; applied: {_chunk_ranges(applied)}; "
+                f"failed: {_chunk_ranges([i for i, _ in failed])} (this error is chunk {failed[0][0]}'s); "
+                f"not sent: {_chunk_ranges(not_sent)}"
+            )
+            if hasattr(first, "add_note"):
+                first.add_note(note)
+            raise first
+        return [entry for saved in results for entry in saved]
+
+    def _plan_chunk(self, chunk: list[M]) -> _ChunkPlan:
+        """The write items of one chunk: updates get ``updated_at``, adds a free ``request_id``."""
         now = int(time.time()) + int(self._client.config.updated_at_delta)
-        add: list[dict[str, Any]] = []
-        update: list[dict[str, Any]] = []
-        pending: dict[str, Any] = {}
-        updated: list[tuple[Any, dict[str, Any]]] = []
+        plan = _ChunkPlan(list(chunk))
         items = [to_write_item(obj) for obj in chunk]
         taken = {str(item["request_id"]) for item in items if "request_id" in item}
         auto = 0
@@ -332,8 +558,8 @@ class Resource(Generic[M]):
             ident = getattr(obj, "id", UNSET)
             if ident is not UNSET and ident is not None:
                 item["updated_at"] = now
-                update.append(item)
-                updated.append((obj, item))
+                plan.update.append(item)
+                plan.updated.append((obj, item))
                 continue
             if "request_id" not in item:
                 # the index in the chunk, skipping ids the caller chose; v4 wants strings
@@ -341,38 +567,45 @@ class Resource(Generic[M]):
                     auto += 1
                 item["request_id"] = str(auto) if self._write_style == "array" else auto
                 taken.add(str(auto))
-            pending[str(item["request_id"])] = obj
-            add.append(item)
+            plan.pending[str(item["request_id"])] = obj
+            plan.add.append(item)
+        return plan
+
+    def _send_chunk(
+        self, plan: _ChunkPlan, cancel: threading.Event | None
+    ) -> tuple[list[SavedItem], BaseException | None]:
+        """Send one planned chunk; the items saved and the error that stopped it (both may be set)."""
         lock: AbstractContextManager[None] = nullcontext()
-        if len(chunk) == 1 and update:
-            first: Any = chunk[0]
+        if len(plan.chunk) == 1 and plan.update:
+            first: Any = plan.chunk[0]
             lock = self._client._lock(self._lock_kind, int(first.id))
-        if self._write_style == "array":
-            # v4: POST an array to add, PATCH an array to update; items under _embedded.<items_key>.
-            saved: list[SavedItem] = []
-            with lock:
-                for method, items in (("POST", add), ("PATCH", update)):
-                    if items:
-                        saved.extend(self._saved_items(self._send(method, items), self._items_key))
-            self._apply_saved(saved, pending, updated)
-            return saved
-        body: dict[str, Any] = {}
-        if add:
-            body["add"] = add
-        if update:
-            body["update"] = update
+        saved: list[SavedItem] = []
         try:
             with lock:
-                data = self._post(body)
+                if self._write_style == "array":
+                    # v4: POST an array to add, PATCH an array to update; items under _embedded.<items_key>.
+                    for method, items in (("POST", plan.add), ("PATCH", plan.update)):
+                        if items:
+                            saved.extend(self._saved_items(self._send(method, items, cancel=cancel), self._items_key))
+                else:
+                    body: dict[str, Any] = {}
+                    if plan.add:
+                        body["add"] = plan.add
+                    if plan.update:
+                        body["update"] = plan.update
+                    saved = self._saved_items(self._post(body, cancel=cancel))
         except EntityErrors as exc:
-            self._apply_saved(self._saved_items({"_embedded": {"items": exc.items}}), pending, updated)
-            raise
-        saved = self._saved_items(data)
-        self._apply_saved(saved, pending, updated)
-        return saved
+            partial = self._saved_items({"_embedded": {"items": exc.items}})
+            return saved + partial, exc
+        except Exception as exc:  # raised by the caller after writing back what was saved
+            return saved, exc
+        return saved, None
 
-    def _send(self, method: str, body: Any) -> Any:
-        response = self._client._request(method, self._path, json=body)
+    def _send(self, method: str, body: Any, cancel: threading.Event | None = None) -> Any:
+        if cancel is None:
+            response = self._client._request(method, self._path, json=body)
+        else:
+            response = self._client._request(method, self._path, json=body, cancel=cancel)
         if response.no_content:
             raise DecodeError(f"{method} {self._path}: empty response", status=response.status)
         return response.json()
