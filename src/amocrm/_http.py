@@ -120,14 +120,10 @@ class Transport:
         elif ca_file:
             kwargs["ca_certs"] = ca_file
         self.timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
-        self.pool = urllib3.PoolManager(
-            num_pools=4,
-            maxsize=maxsize,
-            block=False,
-            retries=False,
-            headers={"User-Agent": user_agent, "Accept": "application/hal+json, application/json"},
-            **kwargs,
-        )
+        # urllib3 replaces (does not merge) pool-level headers when a request passes its own,
+        # so the defaults are merged into every request in send().
+        self.default_headers = {"User-Agent": user_agent, "Accept": "application/hal+json, application/json"}
+        self.pool = urllib3.PoolManager(num_pools=4, maxsize=maxsize, block=False, retries=False, **kwargs)
 
     def send(
         self,
@@ -146,7 +142,7 @@ class Transport:
                 method,
                 url,
                 body=body,
-                headers=dict(headers),
+                headers={**self.default_headers, **headers},
                 timeout=to,
                 retries=False,
                 redirect=False,
