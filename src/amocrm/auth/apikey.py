@@ -180,7 +180,7 @@ class ApiKey:
     def _body(resp: RawResponse, domain: str) -> Any:
         try:
             return resp.json()
-        except ValueError:
+        except (ValueError, DecodeError):  # urllib3 raises ValueError, the client's Response DecodeError
             if resp.status == 200:
                 raise DecodeError(
                     f"API-key login to {domain} answered 200 with a body that is not JSON ({len(resp.data)} bytes)",

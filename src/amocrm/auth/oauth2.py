@@ -262,7 +262,7 @@ class OAuth2:
             raise self._token_error(resp, grant, domain)
         try:
             answer = resp.json()
-        except ValueError:
+        except (ValueError, DecodeError):  # urllib3 raises ValueError, the client's Response DecodeError
             raise DecodeError(
                 f"token endpoint of {domain} answered 200 with a body that is not JSON ({len(resp.data)} bytes)",
                 status=200,
@@ -312,7 +312,7 @@ class OAuth2:
         status = resp.status
         try:
             body: Any = resp.json()
-        except ValueError:
+        except (ValueError, DecodeError):  # urllib3 raises ValueError, the client's Response DecodeError
             body = None
         hint = detail = ""
         if isinstance(body, dict):
