@@ -506,7 +506,7 @@ class Resource(Generic[M]):
         not_sent: list[int] = []
         following = 0
         try:
-            while following < len(chunks) or window:
+            while True:
                 # the first chunk goes alone: a systematic failure (auth, a refused payload) stops
                 # everything before anything else is sent
                 while not failed and following < len(chunks) and len(window) < (workers if applied else 1):
@@ -518,6 +518,8 @@ class Resource(Generic[M]):
                     window.append((following, plan, task))
                     following += 1
                     self.stats.chunks += 1
+                if not window:
+                    break
                 index, plan, task = window.popleft()
                 saved, error = task.result()
                 self._apply_saved(saved, plan.pending, plan.updated)
