@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from types import GeneratorType
 from typing import Any
 
 import pytest
@@ -87,6 +88,7 @@ def test_early_close_sends_nothing_more_and_leaves_no_thread(sb: Sandbox) -> Non
     client = client_for(sb, auth="token", throttle=8.0)  # 125 ms between starts: requests queue
     client.config.prefetch = 3
     it = client.leads.iter(page_size=2)
+    assert isinstance(it, GeneratorType)
     first = next(it)  # page 1 arrived full: pages 2-4 are now requested ahead
     assert first.name == _sorted_names(sb)[0]
     it.close()
@@ -153,7 +155,7 @@ def test_concurrent_save_writes_ids_back_in_input_order(sb: Sandbox) -> None:
     saved = client.leads.save(leads, batch_size=5)
     assert [s.id for s in saved] == [lead.id for lead in leads]
     stored = {e["id"]: e["name"] for e in sb.entities("leads")}
-    assert [stored[lead.id] for lead in leads] == [lead.name for lead in leads]  # type: ignore[index]
+    assert [stored[lead.id] for lead in leads] == [lead.name for lead in leads]
     assert client.leads.stats.chunks == 8
     # updates go concurrently too, and get their updated_at written back
     for lead in leads:
