@@ -73,6 +73,14 @@ class AmoError(Exception):
     def message(self) -> str:
         return str(self.args[0]) if self.args else ""
 
+    def get_errors(self) -> Any:
+        """The raw ``_embedded.errors`` of the answer (the seed's ``getErrors``); ``[]`` if none."""
+        return []
+
+    def get_items(self) -> list[Any]:
+        """The items the answer did save (the seed's ``getItems``); ``[]`` if none."""
+        return []
+
 
 class ConfigError(AmoError, ValueError):
     """An argument or setting is invalid; the message says which one and why."""

@@ -26,7 +26,7 @@ from amocrm.auth import ApiKey, OAuth2
 from amocrm.client import AmoClient, ClientConfig, resolve_domain
 from amocrm.errors import ConfigError
 from amocrm.facade._debug import DebugSwitch
-from amocrm.facade._errors import NotAuthorizedError, as_facade_error, translate_errors, translated
+from amocrm.facade._errors import NotAuthorizedError
 from amocrm.facade._storage import FileStorage, sdk_storage, tokens_to_dict
 from amocrm.locking import EntityLocker, FileLocker, NoLocker
 from amocrm.throttle import LocalThrottle, NoThrottle, Throttle
@@ -43,7 +43,7 @@ _MAX_BATCH = 500
 
 def _fail(message: str) -> ConfigError:
     """A facade :class:`ConfigError` (also an ``AmoAPIException``) for a bad argument or setting."""
-    return as_facade_error(ConfigError(message))  # type: ignore[return-value]
+    return ConfigError(message)
 
 
 def _number(name: str, value: Any, *, minimum: float, allow_zero: bool) -> float:
@@ -71,16 +71,14 @@ def _check_throttle(value: Any) -> Any:
 
 
 def _check_storage(value: Any) -> Any:
-    with translate_errors():
-        sdk_storage(value)
+    sdk_storage(value)
     return value
 
 
 def _check_domain(value: Any) -> Any:
     if not isinstance(value, str):
         raise _fail(f"AmoAPI.amo_domain must be a domain such as 'amocrm.ru', got {value!r}")
-    with translate_errors():
-        resolve_domain("x", value)
+    resolve_domain("x", value)
     return value
 
 
@@ -96,8 +94,7 @@ def _check_str(name: str, optional: bool) -> Any:
 
 
 def _check_logger(value: Any) -> Any:
-    with translate_errors():
-        DebugSwitch.check_logger(value)
+    DebugSwitch.check_logger(value)
     return value
 
 
@@ -212,8 +209,7 @@ class AmoAPI(metaclass=_AmoAPIMeta):
             if cls.lock_entity_attempts == 0:
                 locker = NoLocker()
             else:
-                with translate_errors():
-                    locker = FileLocker(cls.lock_entity_dir, cls.lock_entity_attempts, cls.lock_entity_timeout)
+                locker = FileLocker(cls.lock_entity_dir, cls.lock_entity_attempts, cls.lock_entity_timeout)
             type.__setattr__(cls, "_locker_obj", locker)
             return locker
         return cls._locker_obj
@@ -267,8 +263,7 @@ class AmoAPI(metaclass=_AmoAPIMeta):
     @classmethod
     def client(cls, subdomain: str | None = None) -> AmoClient:
         """The :class:`AmoClient` behind ``subdomain`` (None: the last authorised), for the typed API."""
-        with translate_errors():
-            return cls._use(subdomain)
+        return cls._use(subdomain)
 
     @classmethod
     def reset(cls) -> None:
@@ -284,7 +279,6 @@ class AmoAPI(metaclass=_AmoAPIMeta):
     # -- authorisation -------------------------------------------------------------------------------
 
     @classmethod
-    @translated
     def oauth2(
         cls,
         subdomain: str,
@@ -335,7 +329,6 @@ class AmoAPI(metaclass=_AmoAPIMeta):
         return tokens_to_dict(tokens) if tokens is not None else {}
 
     @classmethod
-    @translated
     def auth(cls, login: str, hash: str, subdomain: str, *, base_url: str | None = None) -> Any:
         """Log in with a user's API key (legacy) and make the account the default; returns the login answer."""
         domain = cls.get_amo_domain(subdomain)
@@ -351,7 +344,6 @@ class AmoAPI(metaclass=_AmoAPIMeta):
         return answer
 
     @classmethod
-    @translated
     def get_amo_domain(cls, subdomain: str) -> str:
         """The full domain: ``'test'`` -> ``'test.amocrm.ru'``; amoCRM and Kommo domains are kept."""
         return resolve_domain(subdomain, cls.amo_domain)
@@ -359,7 +351,6 @@ class AmoAPI(metaclass=_AmoAPIMeta):
     # -- raw access --------------------------------------------------------------------------------
 
     @classmethod
-    @translated
     def request(
         cls, query: str, type: RequestType = "GET", params: Any = None, subdomain: str | None = None
     ) -> Any:
@@ -401,7 +392,6 @@ class AmoAPI(metaclass=_AmoAPIMeta):
     # -- account -----------------------------------------------------------------------------------
 
     @classmethod
-    @translated
     def get_account(cls, with_: str | Sequence[str] = "", subdomain: str | None = None) -> Any:
         """``GET /api/v2/account`` with ``with=`` (comma list: custom_fields, users, pipelines, groups,
         note_types, task_types); the whole decoded answer."""
@@ -409,7 +399,6 @@ class AmoAPI(metaclass=_AmoAPIMeta):
         return cls._use(subdomain).request("GET", "/api/v2/account", {"with": value} if value else None)
 
     @classmethod
-    @translated
     def get_account_domain(cls, subdomain: str | None = None) -> Any:
         """``GET /oauth2/account/subdomain``: the account's id, subdomain and domain."""
         return cls._use(subdomain).get_account_domain()
@@ -420,8 +409,7 @@ class AmoAPI(metaclass=_AmoAPIMeta):
     def _get(cls, path: str, params: Mapping[str, Any] | None, return_response: bool, subdomain: str | None) -> Any:
         if params is not None and not isinstance(params, Mapping):
             raise _fail(f"GET {path}: params must be a dict, got {type(params).__name__}")
-        with translate_errors():
-            response = cls._use(subdomain).request("GET", path, dict(params or {}))
+        response = cls._use(subdomain).request("GET", path, dict(params or {}))
         return response if return_response else cls.get_items(response)
 
     @classmethod
@@ -502,42 +490,40 @@ class AmoAPI(metaclass=_AmoAPIMeta):
     def _all_by_offset(cls, path: str, params: Mapping[str, Any] | None, return_response: bool,
                        subdomain: str | None) -> Iterator[Any]:
         query = dict(params or {})
-        with translate_errors():
-            size = _int("limit_rows", query.get("limit_rows", cls.limit_rows), 1, 500)
-            query["limit_rows"] = size
-            query["limit_offset"] = int(query.get("limit_offset") or 0)
-            client = cls._use(subdomain)
-            while True:
-                response = client.request("GET", path, query)
-                items = cls.get_items(response)
-                if not items:
-                    return
-                yield response if return_response else items
-                if len(items) < size:
-                    return
-                query["limit_offset"] += size
+        size = _int("limit_rows", query.get("limit_rows", cls.limit_rows), 1, 500)
+        query["limit_rows"] = size
+        query["limit_offset"] = int(query.get("limit_offset") or 0)
+        client = cls._use(subdomain)
+        while True:
+            response = client.request("GET", path, query)
+            items = cls.get_items(response)
+            if not items:
+                return
+            yield response if return_response else items
+            if len(items) < size:
+                return
+            query["limit_offset"] += size
 
     @classmethod
     def _all_by_page(cls, path: str, params: Mapping[str, Any] | None, return_response: bool,
                      subdomain: str | None, size_param: str | None) -> Iterator[Any]:
         query = dict(params or {})
-        with translate_errors():
-            page = int(query.get("page") or 1)
-            if size_param is not None:
-                query[size_param] = _int(size_param, query.get(size_param, cls.limit_rows), 1, 500)
-            client = cls._use(subdomain)
-            previous: Any = None
-            while True:
-                query["page"] = page
-                response = client.request("GET", path, query)
-                items = cls.get_items(response)
-                if not items or items == previous:  # 204, an empty page, or a server ignoring ``page``
-                    return
-                previous = items
-                yield response if return_response else items
-                if size_param is not None and len(items) < query[size_param]:
-                    return
-                page += 1
+        page = int(query.get("page") or 1)
+        if size_param is not None:
+            query[size_param] = _int(size_param, query.get(size_param, cls.limit_rows), 1, 500)
+        client = cls._use(subdomain)
+        previous: Any = None
+        while True:
+            query["page"] = page
+            response = client.request("GET", path, query)
+            items = cls.get_items(response)
+            if not items or items == previous:  # 204, an empty page, or a server ignoring ``page``
+                return
+            previous = items
+            yield response if return_response else items
+            if size_param is not None and len(items) < query[size_param]:
+                return
+            page += 1
 
     @classmethod
     def get_all_contacts(cls, params: Mapping[str, Any] | None = None, return_response: bool = False,
@@ -635,7 +621,6 @@ class AmoAPI(metaclass=_AmoAPIMeta):
         return client.last_response.json() if client.last_response is not None else None
 
     @classmethod
-    @translated
     def save_objects(cls, objects: Any, return_responses: bool = False, subdomain: str | None = None) -> list[Any]:
         """Add objects without an id and update the others, one POST per entity type (per 500);
         new ids are written back. Returns the saved items, or the answers with ``return_responses``."""
@@ -655,7 +640,6 @@ class AmoAPI(metaclass=_AmoAPIMeta):
         return out
 
     @classmethod
-    @translated
     def save_objects_with_limit(cls, objects: Any, return_responses: bool = False, subdomain: str | None = None,
                                 limit: int = 250) -> list[Any]:
         """:meth:`save_objects` in chunks of at most ``limit`` objects (1..500)."""
@@ -667,7 +651,6 @@ class AmoAPI(metaclass=_AmoAPIMeta):
         return out
 
     @classmethod
-    @translated
     def delete_objects(cls, objects: Any, return_responses: bool = False, subdomain: str | None = None) -> list[Any]:
         """Delete catalogs and catalog elements (the only kinds the API deletes); each needs an id."""
         items = cls._objects(objects, "delete_objects")
@@ -704,7 +687,6 @@ class AmoAPI(metaclass=_AmoAPIMeta):
         return pairs
 
     @classmethod
-    @translated
     def add_webhooks(cls, params: Any, return_response: bool = False, subdomain: str | None = None) -> Any:
         """Subscribe ``{'url', 'events'}`` (or a list of them, at most 100); the items or the answer."""
         pairs = cls._webhook_pairs(params, "add_webhooks")
@@ -714,7 +696,6 @@ class AmoAPI(metaclass=_AmoAPIMeta):
         return response if return_response else cls.get_items(response)
 
     @classmethod
-    @translated
     def delete_webhooks(cls, params: Any, return_response: bool = False, subdomain: str | None = None) -> Any:
         """Unsubscribe ``{'url', 'events'}`` (or a list of them); the items or the answer."""
         pairs = cls._webhook_pairs(params, "delete_webhooks")
@@ -745,14 +726,12 @@ class AmoAPI(metaclass=_AmoAPIMeta):
         return response if return_response else (response.get("data") if isinstance(response, Mapping) else None)
 
     @classmethod
-    @translated
     def accept_incoming_leads(cls, params: Mapping[str, Any], return_response: bool = False,
                               subdomain: str | None = None) -> Any:
         """Accept: ``{'accept': [uid, ...], 'user_id': id, 'status_id': id}``; the answer's ``data``."""
         return cls._decide("accept", params, return_response, subdomain)
 
     @classmethod
-    @translated
     def decline_incoming_leads(cls, params: Mapping[str, Any], return_response: bool = False,
                                subdomain: str | None = None) -> Any:
         """Decline: ``{'decline': [uid, ...], 'user_id': id}``; the answer's ``data``."""
@@ -768,7 +747,6 @@ class AmoAPI(metaclass=_AmoAPIMeta):
         return items
 
     @classmethod
-    @translated
     def save_incoming_objects(cls, objects: Any, return_responses: bool = False,
                               subdomain: str | None = None) -> list[Any]:
         """Add incoming leads, one POST per kind (form, sip); uids are written back. Returns the uids,
@@ -795,7 +773,6 @@ class AmoAPI(metaclass=_AmoAPIMeta):
         return out
 
     @classmethod
-    @translated
     def save_incoming_objects_with_limit(cls, objects: Any, return_responses: bool = False,
                                          subdomain: str | None = None, limit: int = 250) -> list[Any]:
         """:meth:`save_incoming_objects` in chunks of at most ``limit`` objects."""

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from amocrm._generated import constants as _c
-from amocrm.facade._errors import translated
 from amocrm.facade._object import AmoObject, CustomFieldsMixin, TagsMixin, link_call
 from amocrm.models import Catalog, CatalogElement, Company, Contact, Lead, Note, Task
 
@@ -177,7 +176,6 @@ class AmoLead(CustomFieldsMixin, TagsMixin, AmoObject[Lead]):
         """Unlink the company on the next save."""
         return link_call(self, "remove_company", id)
 
-    @translated
     def set_catalog_elements(self, catalog_elements: Mapping[int | str, Mapping[int | str, int]]) -> Self:
         """Link catalog elements: ``{catalog_id: {element_id: quantity}}``."""
         return link_call(self, "set_catalog_elements", catalog_elements)

@@ -14,7 +14,6 @@ import msgspec
 
 from amocrm.errors import ConfigError, NotFoundError
 from amocrm.facade._entities import AmoCompany, AmoContact, AmoLead
-from amocrm.facade._errors import as_facade_error, translated
 from amocrm.facade._object import AmoObject, model_from
 from amocrm.models import (
     Company,
@@ -53,15 +52,14 @@ class AmoIncomingLead(AmoObject[IncomingLead]):
 
     def __init__(self, params: Mapping[str, Any] | IncomingLead | None = None, subdomain: str | None = None) -> None:
         if type(self) is AmoIncomingLead:
-            raise as_facade_error(ConfigError("AmoIncomingLead is abstract: use AmoIncomingLeadForm or AmoIncomingLeadSip"))
+            raise ConfigError("AmoIncomingLead is abstract: use AmoIncomingLeadForm or AmoIncomingLeadSip")
         super().__init__(params, subdomain)
 
     def fill_by_id(self, id: int | str, params: Mapping[str, Any] | None = None) -> Self:
         """Not available: incoming leads have uids (use :meth:`fill_by_uid`)."""
-        raise as_facade_error(ConfigError(f"{type(self).__name__}.fill_by_id: incoming leads are found by uid; "
-                                          "use fill_by_uid()"))
+        raise ConfigError(f"{type(self).__name__}.fill_by_id: incoming leads are found by uid; "
+                                          "use fill_by_uid()")
 
-    @translated
     def fill_by_uid(self, uid: str, params: Mapping[str, Any] | None = None) -> Self:
         """Load the incoming lead with this uid (extra GET params allowed) into this object."""
         query = {"uid": uid, **{k: v for k, v in (params or {}).items() if k != "uid"}}
@@ -78,7 +76,6 @@ class AmoIncomingLead(AmoObject[IncomingLead]):
         self._fill(first)
         return self
 
-    @translated
     def set_incoming_lead_info(self, params: Mapping[str, Any]) -> Self:
         """Source data: form (form_id, form_page, form_name, ...) or sip (to, from, date_call, ...)."""
         self.model.incoming_lead_info = model_from(params, IncomingLeadInfo, f"{type(self).__name__}.set_incoming_lead_info")
@@ -97,9 +94,9 @@ class AmoIncomingLead(AmoObject[IncomingLead]):
         elif isinstance(value, Mapping):
             item = model_from(value, model, f"{type(self).__name__}.{what}")
         else:
-            raise as_facade_error(ConfigError(
+            raise ConfigError(
                 f"{type(self).__name__}.{what}: expected {wrapper.__name__} or a dict, got {type(value).__name__}"
-            ))
+            )
         entities = self._entities()
         current = getattr(entities, field)
         if current is msgspec.UNSET:
@@ -108,17 +105,14 @@ class AmoIncomingLead(AmoObject[IncomingLead]):
         current.append(item)
         return self
 
-    @translated
     def add_incoming_lead(self, lead: AmoLead | Mapping[str, Any]) -> Self:
         """Add the lead to create on acceptance (an AmoLead or its params)."""
         return self._append("leads", lead, AmoLead, Lead, "add_incoming_lead")
 
-    @translated
     def add_incoming_contact(self, contact: AmoContact | Mapping[str, Any]) -> Self:
         """Add a contact to create on acceptance."""
         return self._append("contacts", contact, AmoContact, Contact, "add_incoming_contact")
 
-    @translated
     def add_incoming_company(self, company: AmoCompany | Mapping[str, Any]) -> Self:
         """Add a company to create on acceptance (an AmoCompany or its params; the seed wanted an AmoContact)."""
         return self._append("companies", company, AmoCompany, Company, "add_incoming_company")
@@ -129,7 +123,6 @@ class AmoIncomingLead(AmoObject[IncomingLead]):
         item.setdefault("created_at", int(time.time()))
         return item
 
-    @translated
     def save(self, return_response: bool = False) -> Any:
         """Add this incoming lead; the uid is written back. Returns the list of uids, or the answer."""
         client = self._client()

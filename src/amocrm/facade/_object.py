@@ -16,7 +16,6 @@ import msgspec
 
 from amocrm._generated import constants as _c
 from amocrm.errors import ConfigError, NotFoundError
-from amocrm.facade._errors import AmoAPIException, as_facade_error, translated
 from amocrm.models import CustomField, to_write_item
 
 if TYPE_CHECKING:
@@ -27,8 +26,8 @@ __all__ = ["AmoObject", "CustomFieldsMixin", "TagsMixin", "link_call", "model_fr
 M = TypeVar("M", bound=msgspec.Struct)
 
 
-def _fail(message: str) -> AmoAPIException:
-    return as_facade_error(ConfigError(message))
+def _fail(message: str) -> ConfigError:
+    return ConfigError(message)
 
 
 def model_from(params: Any, model: type[M], what: str) -> M:
@@ -105,7 +104,6 @@ class AmoObject(Generic[M]):
 
     # -- the seed's methods ------------------------------------------------------------------------
 
-    @translated
     def fill_by_id(self, id: int | str, params: Mapping[str, Any] | None = None) -> Self:
         """Load the entity with this id (extra GET params allowed) into this object."""
         query = {"id": id, **{k: v for k, v in (params or {}).items() if k != "id"}}
@@ -130,7 +128,6 @@ class AmoObject(Generic[M]):
             item["updated_at"] = int(time.time()) + AmoAPI.updated_at_delta
         return item
 
-    @translated
     def save(self, return_response: bool = False) -> Any:
         """Add (no id) or update the entity; the new id is written back. Returns the id, or the answer."""
         from amocrm.facade._api import AmoAPI
@@ -158,7 +155,6 @@ class CustomFieldsMixin:
             return []
         return [f for f in fields if str(f.id) in keys]
 
-    @translated
     def get_custom_field_value_by_id(self, id: int | str, return_first: bool = True,
                                      return_value: str = "value") -> Any:
         """First value of the field (or all with ``return_first=False``); ``return_value`` picks
@@ -167,7 +163,6 @@ class CustomFieldsMixin:
             raise _fail(f"return_value must be 'value', 'enum' or 'subtype', got {return_value!r}")
         return self.model.get_custom_field_value(id, return_first, return_value)
 
-    @translated
     def set_custom_fields(self, params: Mapping[int | str, Any]) -> Any:
         """``{field_id: value}``: a scalar becomes ``[{'value': v}]``, a list is the values as given."""
         if not isinstance(params, Mapping):
@@ -185,7 +180,6 @@ class TagsMixin:
 
     model: Any
 
-    @translated
     def add_tags(self, tags: str | Iterable[str]) -> Any:
         """Add a tag or tags (names), skipping those already there."""
         try:
@@ -194,7 +188,6 @@ class TagsMixin:
             raise _fail(f"add_tags: {exc}") from None
         return self
 
-    @translated
     def del_tags(self, tags: str | Iterable[str]) -> Any:
         """Remove a tag or tags by name."""
         try:
