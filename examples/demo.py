@@ -10,7 +10,18 @@ import tempfile
 import time
 
 from amocrm import AmoClient, ConflictError, FileTokenStorage, OAuth2
-from amocrm.models import Catalog, CatalogElement, Company, Contact, IncomingLead, Lead, Note, Task
+from amocrm.models import (
+    Catalog,
+    CatalogElement,
+    Company,
+    Contact,
+    IncomingEntities,
+    IncomingLead,
+    IncomingLeadInfo,
+    Lead,
+    Note,
+    Task,
+)
 from amocrm.sandbox import SEED, Sandbox
 
 
@@ -37,7 +48,8 @@ def main() -> None:
         contact = Contact(name="Иван Иванов", first_name="Иван", last_name="Иванов")
         contact.set_custom_field(SEED.CF_CONTACT_PHONE, [{"value": "+79990001122", "enum": "WORK"}])
         contact.set_custom_field(SEED.CF_CONTACT_EMAIL, [{"value": "ivan@example.com", "enum": "WORK"}])
-        contact.add_company(company.id) if company.id else None
+        if company.id:
+            contact.add_company(company.id)
         client.contacts.save(contact)
         fresh = client.contacts.get(contact.id) if contact.id else None
         print(f"company #{company.id}, contact #{contact.id}: phone {fresh.phone if fresh else None}, "
@@ -55,7 +67,7 @@ def main() -> None:
             got = client.leads.get(lead.id)
             got.sale = 175000
             client.leads.save(got)
-            print(f"updated: sale {client.leads.get(lead.id).sale}, tags {[t.name for t in got.tags]}")
+            print(f"updated: sale {client.leads.get(lead.id).sale}, tags {[t.name for t in got.tags or []]}")
 
         step("batch save: 600 leads in chunks of 250 (3 POSTs), ids written back")
         started = time.monotonic()
@@ -88,8 +100,8 @@ def main() -> None:
         step("incoming (unsorted) leads: add from a form, accept")
         incoming = IncomingLead(
             source_name="site", source_uid="demo-form",
-            incoming_lead_info={"form_id": 1, "form_page": "https://example.com/contact", "form_name": "Contact us"},
-            incoming_entities={"leads": [{"name": "Заявка с сайта"}]},
+            incoming_lead_info=IncomingLeadInfo(form_id=1, form_page="https://example.com/contact", form_name="Contact us"),
+            incoming_entities=IncomingEntities(leads=[Lead(name="Заявка с сайта")]),
         )
         uids = client.incoming_leads.add_form(incoming)
         client.incoming_leads.accept(uids, user_id=SEED.USER_ADMIN, status_id=SEED.STATUS_MAIN_NEW)

@@ -8,7 +8,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ if _SRC.is_dir() and str(_SRC) not in sys.path:
 
 
 @contextlib.contextmanager
-def sandbox_info() -> Iterator[dict[str, Any]]:
+def sandbox_info() -> Generator[dict[str, Any], None, None]:
     raw = os.environ.get("AMOCRM_SANDBOX_INFO") or (sys.argv[1] if len(sys.argv) > 1 else "")
     if raw:
         yield json.loads(raw)

@@ -26,9 +26,9 @@ with sandbox_info() as sb:
         # Authorisation with a user's API key (legacy).
         AmoAPI.auth(sb["login"], sb["api_key"], sb["subdomain"], base_url=sb["base_url"])
         print(AmoAPI.get_account()["subdomain"])
-    except AmoAPIException as e:
-        print(f"Ошибка авторизации ({e.code}): {e}")
-        raise
     except TokenStorageException as e:
         print(f"Ошибка обработки токенов ({e.code}): {e}")
+        raise
+    except AmoAPIException as e:
+        print(f"Ошибка авторизации ({e.code}): {e}")
         raise

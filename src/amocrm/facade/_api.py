@@ -15,7 +15,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -591,7 +591,7 @@ class AmoAPI(metaclass=_AmoAPIMeta):
 
     @classmethod
     @contextmanager
-    def _fresh_updated_at(cls, client: AmoClient, objects: Sequence[AmoObject[Any]]) -> Iterator[None]:
+    def _fresh_updated_at(cls, client: AmoClient, objects: Sequence[AmoObject[Any]]) -> Generator[None, None, None]:
         """Make ``updated_at`` of this save newer than the one each object last sent or read.
 
         amoCRM refuses an update whose ``updated_at`` is not above the stored one, so saving the

@@ -97,7 +97,7 @@ class AmoObject(Generic[M]):
     def _client(self) -> Any:
         from amocrm.facade._api import AmoAPI
 
-        return AmoAPI._use(self.subdomain)
+        return AmoAPI._use(self.subdomain)  # pyright: ignore[reportPrivateUsage]
 
     def _fill(self, item: Any) -> None:
         object.__setattr__(self, "model", model_from(item, self.MODEL, type(self).__name__))
@@ -134,7 +134,7 @@ class AmoObject(Generic[M]):
 
         client = self._client()
         verb = "update" if getattr(self.model, "id", None) not in (None, msgspec.UNSET) else "add"
-        response = AmoAPI._save_chunk(client, self.RESOURCE, [self])
+        response = AmoAPI._save_chunk(client, self.RESOURCE, [self])  # pyright: ignore[reportPrivateUsage]
         items = _items(response)
         if not items:
             raise _fail(f"could not {verb} {type(self).__name__}: the answer lists no items")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 from typing import Any, Protocol, runtime_checkable
 
 import msgspec
@@ -98,7 +98,7 @@ class _SeedStorageAdapter:
         return bool(self.storage.has_tokens(domain))
 
     @contextlib.contextmanager
-    def lock(self, domain: str) -> Iterator[None]:
+    def lock(self, domain: str) -> Generator[None, None, None]:
         with self._guard:
             lock = self._locks.setdefault(domain, threading.Lock())
         with lock:
