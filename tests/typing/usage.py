@@ -1,0 +1,115 @@
+"""A realistic script over the public API, type-checked by mypy --strict and pyright (strict), and run
+against a sandbox by test_usage.py so that it cannot rot.
+
+It authorises with OAuth2 into a file token storage, reads the account, adds and updates leads and
+contacts with custom fields and tags, pages through lists with filters, handles typed errors and
+parses a webhook delivery.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from pathlib import Path
+
+from amocrm import (
+    AmoClient,
+    AmoError,
+    ClientConfig,
+    FileTokenStorage,
+    LocalThrottle,
+    NotFoundError,
+    OAuth2,
+    RetryPolicy,
+    Tokens,
+)
+from amocrm.constants import ElementType, NoteType
+from amocrm.models import UNSET, Contact, CustomField, Lead, Note, Task, to_write_item
+from amocrm.webhooks import WebhookError, WebhookPayload, parse_webhook
+
+
+@dataclass
+class Summary:
+    """What the script did, for the test to check."""
+
+    account_id: int
+    lead_id: int
+    contact_id: int
+    budget: int
+    tags: list[str]
+    phone: str | None
+    won_lead_names: list[str]
+    pages: int
+    missing_error: str
+    webhook_status: tuple[int | None, int | None]
+    bad_webhook: str
+    stored_tokens: bool
+
+
+def run(*, subdomain: str, base_url: str, client_id: str, client_secret: str, redirect_uri: str, code: str,
+        token_dir: Path, select_field: int, select_enum: int, phone_field: int) -> Summary:
+    storage = FileTokenStorage(token_dir)
+    auth = OAuth2(client_id, client_secret, redirect_uri, storage=storage, code=code)
+    config = ClientConfig(batch_size=50, page_size=2)
+    with AmoClient(subdomain, base_url=base_url, auth=auth, throttle=LocalThrottle(50.0),
+                   retry=RetryPolicy(), config=config) as client:
+        account = client.account.get(with_=["users", "custom_fields"])
+        account_id = account.id if isinstance(account.id, int) else 0
+
+        lead = Lead(name="Typed lead", sale=1500, tags=[])
+        lead.add_tags("python", "typed")
+        lead.set_custom_field(select_field, select_enum)
+        saved = client.leads.save(lead)
+        assert saved and isinstance(lead.id, int)
+        lead_id: int = lead.id
+
+        contact = Contact(name="Typed contact")
+        contact.set_custom_field(phone_field, [{"value": "+79990001122", "enum": "MOB"}])
+        contact.add_leads(lead_id)
+        client.contacts.save([contact])
+        assert isinstance(contact.id, int)
+
+        fresh = client.leads.get(lead_id)
+        fresh.sale = 2500
+        fresh.remove_tags("typed")
+        client.leads.save(fresh)
+        again = client.leads.get(lead_id)
+        budget = again.sale if isinstance(again.sale, int) else -1
+        tags = sorted(t.name for t in (again.tags or []) if isinstance(t.name, str))
+        field: CustomField | None = again.get_custom_field(select_field)
+        assert field is not None and field.values is not UNSET
+
+        phone = client.contacts.get(contact.id).phone
+        won = [x.name for x in client.leads.iter(status=[142], page_size=2) if isinstance(x.name, str)]
+        pages = sum(1 for _ in client.leads.pages(page_size=2))
+
+        note = Note(note_type=NoteType.COMMON, text="created by the typed usage script")
+        note.attach_to(lead_id, ElementType.LEAD)
+        task = Task(text="call back", complete_till_at=int(datetime.datetime.now().timestamp()) + 3600)
+        task.attach_to_lead(lead_id)
+        client.notes.save(note)
+        client.tasks.save(task)
+        assert to_write_item(lead)["id"] == lead_id
+
+        try:
+            client.leads.get(999_999_999)
+            missing = "found?"
+        except NotFoundError as exc:
+            missing = type(exc).__name__
+        except AmoError as exc:  # any other SDK failure is typed too
+            missing = f"unexpected {exc!r}"
+
+    stored: Tokens | None = storage.load(f"{subdomain}.amocrm.ru")
+    payload: WebhookPayload = parse_webhook(
+        f"leads[status][0][id]={lead_id}&leads[status][0][status_id]=142&leads[status][0][old_status_id]=30011"
+        "&account[subdomain]=sandbox",
+        content_type="application/x-www-form-urlencoded",
+    )
+    event = payload.events[0]
+    try:
+        parse_webhook(b"leads[status][0][id]=1&leads[", content_type="application/x-www-form-urlencoded")
+        bad = "accepted"
+    except WebhookError as exc:
+        bad = type(exc).__name__
+    return Summary(account_id, lead_id, contact.id, budget, tags, phone if isinstance(phone, str) else None,
+                   won, pages, missing, (event.status_id, event.old_status_id), bad, stored is not None)
