@@ -138,7 +138,9 @@ class OAuth2:
             cached = self._cache.get(domain)
             recent = self._recent.get(domain)
         stale_access = _bearer(stale) or (cached.access_token if cached else None)
-        if recent and recent[0] == stale_access and time.monotonic() - recent[1] < _RECENT:
+        # A token that has simply run out (short lifetimes) is refreshed however recently it came.
+        expired = cached is not None and cached.access_token == stale_access and self._expiring(cached, 0.0)
+        if recent and recent[0] == stale_access and time.monotonic() - recent[1] < _RECENT and not expired:
             _logging.log_refresh(domain, "401 right after a refresh: not refreshing again")
             return False
         tokens = self._renew(ctx, domain, stale_access, margin=0.0)
