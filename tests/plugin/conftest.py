@@ -1,0 +1,3 @@
+"""pytester runs user-style test files in subprocesses."""
+
+pytest_plugins = ["pytester"]
