@@ -1,0 +1,30 @@
+"""``import amocrm`` and ``import amocrm.client`` stay cheap: models, resources and optional extras load lazily."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+PROBE = """
+import json, sys, time
+t0 = time.perf_counter(); import amocrm; t1 = time.perf_counter()
+after_package = sorted(m for m in sys.modules if m.startswith("amocrm"))
+import amocrm.client; t2 = time.perf_counter()
+client = amocrm.AmoClient("acme")
+heavy = ("click", "cryptography", "redis", "jinja2", "amocrm.sandbox", "amocrm.facade", "amocrm.webhooks",
+         "amocrm.cli", "amocrm._generated.resources.leads", "amocrm._generated.models.lead")
+loaded = [m for m in heavy if m in sys.modules]
+_ = client.leads
+print(json.dumps({"package_ms": (t1 - t0) * 1000, "client_ms": (t2 - t1) * 1000, "after_package": after_package,
+                  "heavy": loaded, "leads_loaded": "amocrm._generated.resources.leads" in sys.modules}))
+"""
+
+
+def test_import_is_lazy() -> None:
+    proc = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=60, check=True)
+    info = json.loads(proc.stdout)
+    assert info["after_package"] == ["amocrm"]  # nothing but the package's own __init__
+    assert info["heavy"] == []  # a client without extras never loads click, cryptography, redis, the sandbox
+    assert info["leads_loaded"]  # ... and a resource's module loads on first use
+    assert info["package_ms"] < 200 and info["client_ms"] < 2000  # generous bounds: catch regressions only
