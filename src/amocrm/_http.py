@@ -55,12 +55,12 @@ class Response:
     def __init__(
         self, status: int, headers: Mapping[str, str], data: bytes, elapsed: float, method: str, url: str
     ) -> None:
-        self.status = status
-        self.headers = headers
-        self.data = data
-        self.elapsed = elapsed
-        self.method = method
-        self.url = url
+        self.status: int = status
+        self.headers: Mapping[str, str] = headers
+        self.data: bytes = data
+        self.elapsed: float = elapsed
+        self.method: str = method
+        self.url: str = url
 
     @property
     def no_content(self) -> bool:

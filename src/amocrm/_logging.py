@@ -219,7 +219,7 @@ class DebugFileLogger(logging.Handler):
 
     def __init__(self, log_file: str | os.PathLike[str] = "logs/debug.log") -> None:
         super().__init__(logging.DEBUG)
-        self.path = Path(log_file)
+        self.path: Path = Path(log_file)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -91,8 +91,8 @@ class TransportError(AmoError):
 
     def __init__(self, message: str, *, method: str = "", url: str = "", sent: bool | None = None) -> None:
         super().__init__(message)
-        self.method = method
-        self.url = redact(url)
+        self.method: str = method
+        self.url: str = redact(url)
         #: ``False`` when the request provably never reached the server (connect failed), so a
         #: write may be re-sent safely; ``True``/``None`` when it may have been applied.
         self.sent = sent
@@ -108,7 +108,7 @@ class DecodeError(AmoError):
     def __init__(self, message: str, *, body: bytes | str = b"", status: int = 0) -> None:
         super().__init__(message)
         text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-        self.body = redact(text[:2000])
+        self.body: str = redact(text[:2000])
         self.status = status
 
 
@@ -133,10 +133,10 @@ class APIError(AmoError):
         super().__init__(message, code=status)
         self.status = status
         self.method = method
-        self.url = redact(url)
-        self.body = redact(body[:2000])
+        self.url: str = redact(url)
+        self.body: str = redact(body[:2000])
         self.api_code = api_code
-        self.headers = dict(headers or {})
+        self.headers: dict[str, str] = dict(headers or {})
 
 
 class BadRequestError(APIError):
@@ -200,8 +200,8 @@ class EntityErrors(AmoError):
     ) -> None:
         super().__init__(message, code=code)
         self.errors = errors
-        self.items = list(items)
-        self.codes = list(codes)
+        self.items: list[Any] = list(items)
+        self.codes: list[int] = list(codes)
 
     def get_errors(self) -> Any:
         return self.errors

@@ -122,7 +122,7 @@ class FileLocker:
         on_fail: OnFail = "raise",
     ) -> None:
         self._loop = _Attempts(attempts, wait, on_fail)
-        self.directory = Path(directory)
+        self.directory: Path = Path(directory)
         try:
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
@@ -202,8 +202,8 @@ class RedisLocker:
         self._loop = _Attempts(attempts, wait, on_fail)
         if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not math.isfinite(ttl) or ttl <= 0:
             raise ConfigError(f"lock ttl must be a finite number of seconds > 0, got {ttl!r}")
-        self.ttl = float(ttl)
-        self.redis = redis_client(client_or_url)
+        self.ttl: float = float(ttl)
+        self.redis: Any = redis_client(client_or_url)
         self.prefix = prefix
         self._errors = redis_errors()
 

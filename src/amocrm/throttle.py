@@ -60,8 +60,8 @@ class LocalThrottle:
     """Thread-safe spacing within one process (the seed's ``AmoAPI::$throttle``, per account)."""
 
     def __init__(self, rate: float = 7.0) -> None:
-        self.rate = validate_rate(rate)
-        self.interval = 1.0 / self.rate
+        self.rate: float = validate_rate(rate)
+        self.interval: float = 1.0 / self.rate
         self._lock = threading.Lock()
         self._last: dict[str, float] = {}
 
@@ -88,9 +88,9 @@ class FileThrottle:
     """
 
     def __init__(self, rate: float = 7.0, path: str | os.PathLike[str] | None = None, *, max_ahead: float = 600.0) -> None:
-        self.rate = validate_rate(rate)
-        self.interval = 1.0 / self.rate
-        self.path = Path(path) if path is not None else Path(tempfile.gettempdir()) / "amocrm-throttle.json"
+        self.rate: float = validate_rate(rate)
+        self.interval: float = 1.0 / self.rate
+        self.path: Path = Path(path) if path is not None else Path(tempfile.gettempdir()) / "amocrm-throttle.json"
         self.max_ahead = max_ahead
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -163,9 +163,9 @@ class RedisThrottle:
     """Spacing shared by every process and host that uses the same Redis (server ``TIME`` clock)."""
 
     def __init__(self, client_or_url: Any, rate: float = 7.0, prefix: str = "amocrm:throttle:") -> None:
-        self.rate = validate_rate(rate)
-        self.interval = 1.0 / self.rate
-        self.redis = redis_client(client_or_url)
+        self.rate: float = validate_rate(rate)
+        self.interval: float = 1.0 / self.rate
+        self.redis: Any = redis_client(client_or_url)
         self.prefix = prefix
         self._script: Any = None
         self._script_lock = threading.Lock()

@@ -169,7 +169,7 @@ class FileTokenStorage:
     """
 
     def __init__(self, folder: str | os.PathLike[str] = "tokens", *, lock_timeout: float = 60.0) -> None:
-        self.folder = Path(folder)
+        self.folder: Path = Path(folder)
         if not (lock_timeout > 0):
             raise ConfigError(f"lock_timeout must be > 0 seconds, got {lock_timeout!r}")
         self.lock_timeout = lock_timeout
@@ -307,7 +307,7 @@ class RedisTokenStorage:
         lock_ttl: float = 30.0,
         lock_timeout: float = 60.0,
     ) -> None:
-        self.redis = redis_client(redis_client_or_url)
+        self.redis: Any = redis_client(redis_client_or_url)
         self.prefix = prefix
         if not (lock_ttl > 0) or not (lock_timeout > 0):
             raise ConfigError(f"lock_ttl and lock_timeout must be > 0, got {lock_ttl!r}, {lock_timeout!r}")

@@ -70,11 +70,11 @@ class ApiKey:
             0 <= relogin_wait <= 300
         ):
             raise ConfigError(f"ApiKey relogin_wait must be between 0 and 300 seconds, got {relogin_wait!r}")
-        self.login = login.strip()
+        self.login: str = login.strip()
         self._api_key = api_key.strip()
         register_secret(self._api_key)
         self.relogin_attempts = relogin_attempts
-        self.relogin_wait = float(relogin_wait)
+        self.relogin_wait: float = float(relogin_wait)
         self._guard = threading.Lock()
         self._mutexes: dict[str, threading.Lock] = {}
         self._jars: dict[str, dict[str, str]] = {}

@@ -90,9 +90,9 @@ class OAuth2:
         code: str | None = None,
         refresh_margin: float = 60.0,
     ) -> None:
-        self.client_id = _required_str("client_id", client_id)
+        self.client_id: str = _required_str("client_id", client_id)
         self._client_secret = _required_str("client_secret", client_secret)
-        self.redirect_uri = _required_str("redirect_uri", redirect_uri)
+        self.redirect_uri: str = _required_str("redirect_uri", redirect_uri)
         register_secret(self._client_secret)
         if code is not None:
             code = _required_str("code", code)
@@ -102,7 +102,7 @@ class OAuth2:
             0 <= refresh_margin < 86400
         ):
             raise ConfigError(f"OAuth2 refresh_margin must be between 0 and 86400 seconds, got {refresh_margin!r}")
-        self.refresh_margin = float(refresh_margin)
+        self.refresh_margin: float = float(refresh_margin)
         self.storage: TokenStorage = storage if storage is not None else MemoryTokenStorage()
         self._guard = threading.Lock()
         self._mutexes: dict[str, threading.Lock] = {}

@@ -24,17 +24,71 @@ class SandboxBase:
             raise RuntimeError(f"{type(self).__name__} is not running; call start() or use it as a context manager")
         return self._info
 
-    base_url = property(lambda self: self._need_info()["base_url"], doc="``http(s)://127.0.0.1:<port>``")
-    subdomain = property(lambda self: self._need_info()["subdomain"])
-    client_id = property(lambda self: self._need_info()["client_id"])
-    client_secret = property(lambda self: self._need_info()["client_secret"])
-    redirect_uri = property(lambda self: self._need_info()["redirect_uri"])
-    code = property(lambda self: self._need_info()["code"], doc="The authorization code minted at start")
-    login = property(lambda self: self._need_info()["login"])
-    api_key = property(lambda self: self._need_info()["api_key"])
-    ca_file = property(lambda self: self._need_info().get("ca_file"))
-    admin_token = property(lambda self: self._need_info()["admin_token"])
-    port = property(lambda self: self._need_info()["port"])
+    @property
+    def base_url(self) -> str:
+        """``http(s)://127.0.0.1:<port>``."""
+        value: str = self._need_info()["base_url"]
+        return value
+
+    @property
+    def subdomain(self) -> str:
+        """The account subdomain the sandbox answers for."""
+        value: str = self._need_info()["subdomain"]
+        return value
+
+    @property
+    def client_id(self) -> str:
+        """OAuth2 integration id."""
+        value: str = self._need_info()["client_id"]
+        return value
+
+    @property
+    def client_secret(self) -> str:
+        """OAuth2 integration secret (do not log it)."""
+        value: str = self._need_info()["client_secret"]
+        return value
+
+    @property
+    def redirect_uri(self) -> str:
+        """OAuth2 redirect URI."""
+        value: str = self._need_info()["redirect_uri"]
+        return value
+
+    @property
+    def code(self) -> str:
+        """The authorization code minted at start."""
+        value: str = self._need_info()["code"]
+        return value
+
+    @property
+    def login(self) -> str:
+        """Login of the admin user (API-key auth)."""
+        value: str = self._need_info()["login"]
+        return value
+
+    @property
+    def api_key(self) -> str:
+        """API key of the admin user (do not log it)."""
+        value: str = self._need_info()["api_key"]
+        return value
+
+    @property
+    def ca_file(self) -> str | None:
+        """CA bundle of a TLS sandbox, else None."""
+        value: str | None = self._need_info().get("ca_file")
+        return value
+
+    @property
+    def admin_token(self) -> str:
+        """Token of the admin endpoints (do not log it)."""
+        value: str = self._need_info()["admin_token"]
+        return value
+
+    @property
+    def port(self) -> int:
+        """The TCP port."""
+        value: int = self._need_info()["port"]
+        return value
 
     def info(self) -> dict[str, Any]:
         """The start-up JSON line as a dict (contains secrets: do not log it)."""
@@ -66,7 +120,7 @@ class Sandbox(SandboxBase):
     """
 
     def __init__(self, **options: Any) -> None:
-        self.options = SandboxOptions.from_kwargs(**options)
+        self.options: SandboxOptions = SandboxOptions.from_kwargs(**options)
         self._core: SandboxCore | None = None
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None

@@ -67,7 +67,7 @@ class AuthState:
         self.refresh_tokens: dict[str, tuple[float, bool]] = {}  # token -> (expires_at, used)
         self.access_tokens: dict[str, float] = {}  # token -> expires_at
         self.sessions: dict[str, float] = {}
-        self.counters = {"refreshes": 0, "code_exchanges": 0, "logins": 0}
+        self.counters: dict[str, int] = {"refreshes": 0, "code_exchanges": 0, "logins": 0}
 
     # -- OAuth ---------------------------------------------------------------------------------
     def mint_code(self) -> str:

@@ -49,15 +49,15 @@ class SandboxCore:
 
     def __init__(self, options: SandboxOptions) -> None:
         self.options = options
-        self.lock = threading.RLock()
-        self.creds = Credentials(subdomain=options.subdomain, login=SEED.LOGIN)
-        self.auth = AuthState(self.creds, SEED.ACCOUNT_ID, SEED.USER_ADMIN, options.token_lifetime,
+        self.lock: threading.RLock = threading.RLock()
+        self.creds: Credentials = Credentials(subdomain=options.subdomain, login=SEED.LOGIN)
+        self.auth: AuthState = AuthState(self.creds, SEED.ACCOUNT_ID, SEED.USER_ADMIN, options.token_lifetime,
                               options.code_lifetime, options.session_lifetime, options.refresh_lifetime)
-        self.faults = FaultInjector(options.faults)
-        self.limiter = RateLimiter(options.rate_limit, options.block_after, options.block_seconds)
+        self.faults: FaultInjector = FaultInjector(options.faults)
+        self.limiter: RateLimiter = RateLimiter(options.rate_limit, options.block_after, options.block_seconds)
         self.log: collections.deque[dict[str, Any]] = collections.deque(maxlen=LOG_LIMIT)
         self.internal_errors: list[str] = []
-        self.store = Store(options.subdomain)
+        self.store: Store = Store(options.subdomain)
         self._reset_counters()
         self._seed()
 

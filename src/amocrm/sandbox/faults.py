@@ -27,8 +27,8 @@ class FaultInjector:
 
     def configure(self, settings: FaultSettings) -> None:
         self.settings = settings
-        self.rng = random.Random(settings.seed)
-        self.remaining_401 = int(settings.force_401)
+        self.rng: random.Random = random.Random(settings.seed)
+        self.remaining_401: int = int(settings.force_401)
 
     def _matches(self, method: str, path: str) -> bool:
         s = self.settings

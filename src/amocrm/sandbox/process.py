@@ -25,7 +25,7 @@ class SandboxProcess(SandboxBase):
     """Out-of-process emulator with the same surface as :class:`~amocrm.sandbox.Sandbox`."""
 
     def __init__(self, start_timeout: float = 20.0, **options: Any) -> None:
-        self.options = SandboxOptions.from_kwargs(**options)
+        self.options: SandboxOptions = SandboxOptions.from_kwargs(**options)
         self.start_timeout = start_timeout
         self._proc: subprocess.Popen[bytes] | None = None
 

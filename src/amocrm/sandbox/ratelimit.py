@@ -17,10 +17,10 @@ class RateLimiter:
         self.reset()
 
     def reset(self) -> None:
-        self.tokens = float(self.rate or 0.0)
-        self.stamp = time.monotonic()
-        self.consecutive = 0
-        self.blocked_until = 0.0
+        self.tokens: float = float(self.rate or 0.0)
+        self.stamp: float = time.monotonic()
+        self.consecutive: int = 0
+        self.blocked_until: float = 0.0
 
     def check(self) -> int:
         if self.rate is None:

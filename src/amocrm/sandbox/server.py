@@ -30,8 +30,8 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self.ssl_context = ssl_context
         self.info = info
         self.connections: set[socket.socket] = set()
-        self.conn_lock = threading.Lock()
-        self.socket_errors = 0
+        self.conn_lock: threading.Lock = threading.Lock()
+        self.socket_errors: int = 0
         super().__init__(address, _Handler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:

@@ -29,18 +29,18 @@ class Store:
     def __init__(self, subdomain: str) -> None:
         self.subdomain = subdomain
         self.items: dict[str, dict[int, dict[str, Any]]] = {k: {} for k in KINDS}
-        self.next_id = dict(_FIRST_IDS)
+        self.next_id: dict[str, int] = dict(_FIRST_IDS)
         self.links: dict[Key, dict[Key, None]] = {}
         self.tags: dict[str, int] = {}
         self.tag_names: dict[int, str] = {}
-        self.next_tag = 10001
+        self.next_tag: int = 10001
         self.fields: dict[str, dict[int, FieldDef]] = {
             k: {fd.id: fd for fd in defs} for k, defs in S.custom_field_defs().items()}
         self.webhooks: list[dict[str, Any]] = []
         self.next_webhook = 1
         self.incoming: dict[str, dict[str, Any]] = {}
         self.incoming_accepted = 0
-        self.pipelines = S.PIPELINES
+        self.pipelines: list[dict[str, Any]] = S.PIPELINES
         now = int(time.time())
         self.items["catalogs"][SEED.CATALOG_PRODUCTS] = {
             "id": SEED.CATALOG_PRODUCTS, "name": "Товары", "type": "regular", "sort": 10, "created_by": SEED.USER_ADMIN,

@@ -58,7 +58,7 @@ class BadInput(Exception):
     def __init__(self, code: int, status: int = 400, detail: str | None = None) -> None:
         self.code = code
         self.status = status
-        self.detail = detail or ERROR_TEXTS.get(code, "Неизвестная ошибка")
+        self.detail: str = detail or ERROR_TEXTS.get(code, "Неизвестная ошибка")
         super().__init__(f"{code}: {self.detail}")
 
 
