@@ -61,7 +61,7 @@ _HOST = re.compile(r"^[a-z0-9.-]+$", re.IGNORECASE)
 _AUTH_PATHS = ("/oauth2/access_token", "/private/api/auth.php")
 _json_encoder = msgspec.json.Encoder()
 
-log = logging.getLogger("amocrm")
+log: logging.Logger = logging.getLogger("amocrm")
 
 
 def resolve_domain(subdomain: str, top_domain: str = "amocrm.ru") -> str:
@@ -144,12 +144,12 @@ class AmoClient(ResourcesMixin):
         pool_maxsize: int = 8,
         config: ClientConfig | None = None,
     ) -> None:
-        self.domain = resolve_domain(subdomain, top_domain)
-        self.subdomain = self.domain.split(".", 1)[0]
+        self.domain: str = resolve_domain(subdomain, top_domain)
+        self.subdomain: str = self.domain.split(".", 1)[0]
         if base_url is not None:
             if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
                 raise ConfigError(f"base_url must start with http:// or https://, got {base_url!r}")
-            self.base_url = base_url.rstrip("/")
+            self.base_url: str = base_url.rstrip("/")
         else:
             self.base_url = f"https://{self.domain}"
         if auth is not None and not isinstance(auth, Auth):
@@ -164,13 +164,13 @@ class AmoClient(ResourcesMixin):
             self.throttle = LocalThrottle(float(throttle))
         else:
             self.throttle = throttle
-        self.retry = retry if retry is not None else RetryPolicy()
+        self.retry: RetryPolicy = retry if retry is not None else RetryPolicy()
         self.locker: EntityLocker = locker if locker is not None else FileLocker()
         for name, value in (("timeout", timeout), ("connect_timeout", connect_timeout)):
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
                 raise ConfigError(f"{name} must be a positive number of seconds, got {value!r}")
-        self.timeout = float(timeout)
-        self.config = config if config is not None else ClientConfig()
+        self.timeout: float = float(timeout)
+        self.config: ClientConfig = config if config is not None else ClientConfig()
         self._transport = Transport(
             connect_timeout=connect_timeout,
             read_timeout=timeout,
