@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest_redis import redis_server  # noqa: F401  (the fixture, shared with tests/concurrency)
+from conftest_redis import redis_server  # noqa: F401  # pyright: ignore[reportUnusedImport]  (a fixture)
 
 from amocrm.sandbox import Sandbox
 

@@ -28,7 +28,7 @@ from .conftest import Guard
 TIMEOUT = 0.4  # the client's read timeout
 BUDGET = 2.0  # RetryPolicy.total_timeout: the most any one call may take
 SLACK = 0.5  # scheduling slack on a 2-core machine
-TYPED = (TransportError, ServerError, DecodeError, AuthError)
+TYPED = (TransportError, ServerError, DecodeError, AuthError)  # AuthError includes ReauthorizationRequired
 
 
 def make_client(sb: Sandbox, *, lifetime: float | None = None) -> tuple[AmoClient, MemoryTokenStorage]:
@@ -91,12 +91,14 @@ def test_mixed_faults_end_typed_within_budget_without_duplicates(
     slowest = 0.0
     saved: dict[str, int] = {}
     for i in range(60):
-        lead = Lead(name=f"fault-{i}")
+        name = f"fault-{i}"
+        lead = Lead(name=name)
         outcome, took = timed(guard, lambda lead=lead: client.leads.save(lead))  # type: ignore[misc]
         outcomes["save " + outcome] += 1
         slowest = max(slowest, took)
         if outcome == "ok":
-            saved[lead.name] = int(lead.id)  # type: ignore[arg-type]
+            assert isinstance(lead.id, int)
+            saved[name] = lead.id
         outcome, took = timed(guard, lambda: client.leads.list(id=[SEED.LEAD_FIRST, SEED.LEAD_SECOND]))
         outcomes["list " + outcome] += 1
         slowest = max(slowest, took)
@@ -117,7 +119,7 @@ def test_mixed_faults_end_typed_within_budget_without_duplicates(
 
 def test_forced_401_refreshes_once_then_gives_up(make_sandbox: Callable[..., Sandbox], guard: Guard) -> None:
     sb = make_sandbox(rate_limit=None)
-    client, storage = make_client(sb)
+    client, _ = make_client(sb)
     client.leads.get(SEED.LEAD_FIRST)
     sb.set_faults(force_401=1, path_prefix="/api/v2")
     outcome, took = timed(guard, lambda: client.leads.get(SEED.LEAD_FIRST))
@@ -131,7 +133,7 @@ def test_forced_401_refreshes_once_then_gives_up(make_sandbox: Callable[..., San
 
 def test_token_endpoint_down_with_an_expired_token(make_sandbox: Callable[..., Sandbox], guard: Guard) -> None:
     sb = make_sandbox(rate_limit=None)
-    client, storage = make_client(sb, lifetime=1)
+    client, _ = make_client(sb, lifetime=1)
     time.sleep(1.1)  # the stored access token has expired
     sb.set_faults(error_rate=1.0, error_statuses=[503], path_prefix="/oauth2/access_token")
     outcome, took = timed(guard, lambda: client.leads.get(SEED.LEAD_FIRST))
@@ -155,4 +157,24 @@ def test_a_short_lived_token_is_refreshed_even_right_after_it_came(
         assert outcome == "ok"
         time.sleep(1.05)
     assert sb.counters()["refreshes"] == 2  # expired twice between the three calls, refreshed each time
+    client.close()
+
+
+def test_refresh_answer_lost_after_the_server_rotated(make_sandbox: Callable[..., Sandbox], guard: Guard) -> None:
+    """The one unrecoverable case of rotating refresh tokens: the server applied the refresh but the
+    answer was lost. The client reports it (TransportError), then a typed ReauthorizationRequired
+    -- never a hang, a loop of refresh attempts, or a silently overwritten token store."""
+    sb = make_sandbox(rate_limit=None)
+    client, storage = make_client(sb, lifetime=1)
+    before = storage.load(client.domain)
+    time.sleep(1.1)
+    sb.set_faults(drop_after_rate=1.0, path_prefix="/oauth2/access_token")
+    outcome, took = timed(guard, lambda: client.leads.get(SEED.LEAD_FIRST))
+    assert outcome == "TransportError" and took <= BUDGET + SLACK
+    assert sb.counters()["refreshes"] == 1  # applied on the server ...
+    assert storage.load(client.domain) == before  # ... but the client never saw the new tokens
+    sb.clear_faults()
+    outcome, took = timed(guard, lambda: client.leads.get(SEED.LEAD_FIRST))
+    assert outcome == "ReauthorizationRequired" and took <= BUDGET + SLACK
+    assert storage.load(client.domain) == before  # the stored tokens are kept for inspection
     client.close()

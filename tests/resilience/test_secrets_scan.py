@@ -16,7 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import vcr
+import vcr  # pyright: ignore[reportMissingTypeStubs]
+from vcr.record_mode import RecordMode  # pyright: ignore[reportMissingTypeStubs]
 
 from amocrm import _logging
 from amocrm.auth import ApiKey, LongLivedToken, OAuth2
@@ -58,7 +59,7 @@ def test_every_channel_is_free_of_secrets(make_sandbox: Callable[..., Sandbox], 
     client = AmoClient(sb.subdomain, base_url=sb.base_url, auth=oauth, throttle=None, retry=policy, timeout=2)
     key_client = AmoClient(sb.subdomain, base_url=sb.base_url, auth=ApiKey(sb.login, sb.api_key), throttle=None)
     try:
-        with vcr.VCR(record_mode="all").use_cassette(str(tmp_path / "run.yaml"), **vcr_config()):
+        with vcr.VCR(record_mode=RecordMode.ALL).use_cassette(str(tmp_path / "run.yaml"), **vcr_config()):
             client.leads.get(SEED.LEAD_FIRST)  # code exchange
             key_client.leads.get(SEED.LEAD_FIRST)  # API-key login
             time.sleep(1.1)  # the access token and the session lapse
