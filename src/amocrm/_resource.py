@@ -38,6 +38,9 @@ Overlapping requests (the rate limit, not the latency, should bound throughput):
   strictly sequential behaviour (nothing after a failed chunk is sent).
 """
 
+# Resources are the client's own plumbing: they call ``client._request``/``client._lock`` by design.
+# pyright: reportPrivateUsage=false
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -544,8 +547,9 @@ class Resource(Generic[M]):
                 f"failed: {_chunk_ranges([i for i, _ in failed])} (this error is chunk {failed[0][0]}'s); "
                 f"not sent: {_chunk_ranges(not_sent)}"
             )
-            if hasattr(first, "add_note"):
-                first.add_note(note)
+            add_note = getattr(first, "add_note", None)  # Python 3.11+
+            if add_note is not None:
+                add_note(note)
             raise first
         return [entry for saved in results for entry in saved]
 

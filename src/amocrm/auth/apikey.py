@@ -49,7 +49,7 @@ def parse_set_cookie(values: Iterable[str]) -> dict[str, str | None]:
 def _set_cookie_values(headers: Mapping[str, str]) -> list[str]:
     getlist = getattr(headers, "getlist", None)
     if callable(getlist):
-        values = getlist("Set-Cookie")
+        values: Any = getlist("Set-Cookie")
         return [str(v) for v in values]
     return [v for k, v in headers.items() if k.lower() == "set-cookie"]
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from msgspec import UNSET, UnsetType
 
+from amocrm._generated import models as _generated_models
 from amocrm._generated.models import *  # noqa: F403,E402
-from amocrm._generated.models import __all__ as _generated_all
 from amocrm.models._base import AmoFlexModel, AmoStruct
 from amocrm.models._types import FlexList, FlexObj
 from amocrm.models._write import to_write_item
@@ -22,5 +22,5 @@ __all__ = [
     "FlexObj",
     "UnsetType",
     "to_write_item",
-    *_generated_all,
 ]
+__all__ += _generated_models.__all__

@@ -128,6 +128,7 @@ def webhooks_change(store: Store, body: Any, action: str) -> Response:
             events = [events]
         ok = isinstance(url, str) and url.startswith(("http://", "https://")) and isinstance(events, list) \
             and bool(events) and all(e in WEBHOOK_EVENTS for e in events)
+        hook: dict[str, Any] | None
         if ok and action == "subscribe":
             hook = next((w for w in store.webhooks if w["url"] == url), None)
             if hook is None:
@@ -138,7 +139,7 @@ def webhooks_change(store: Store, body: Any, action: str) -> Response:
                     store.next_webhook += 1
                     store.webhooks.append(hook)
             if hook is not None:
-                hook["events"] = list(dict.fromkeys(hook["events"] + list(events or [])))
+                hook["events"] = list(dict.fromkeys([*hook["events"], *(events or [])]))
         elif ok:
             hook = next((w for w in store.webhooks if w["url"] == url), None)
             if hook is None:

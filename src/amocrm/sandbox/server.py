@@ -52,7 +52,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "nginx"
     sys_version = ""
-    server: SandboxHTTPServer
+    server: SandboxHTTPServer  # pyright: ignore[reportIncompatibleVariableOverride] - always our server
 
     def setup(self) -> None:
         sock: socket.socket = self.request
