@@ -28,3 +28,10 @@ def test_import_is_lazy() -> None:
     assert info["heavy"] == []  # a client without extras never loads click, cryptography, redis, the sandbox
     assert info["leads_loaded"]  # ... and a resource's module loads on first use
     assert info["package_ms"] < 200 and info["client_ms"] < 2000  # generous bounds: catch regressions only
+
+
+def test_all_is_a_literal_list_matching_the_lazy_exports() -> None:
+    import amocrm
+
+    # pyright reads __all__ only when it is a literal; the lazy loader reads _EXPORTS: they must agree
+    assert sorted(amocrm.__all__) == sorted(amocrm._EXPORTS) and len(set(amocrm.__all__)) == len(amocrm.__all__)

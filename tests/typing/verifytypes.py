@@ -44,10 +44,14 @@ def problems(report: dict[str, Any]) -> list[str]:
     """``symbol: message`` for each public symbol pyright could not type fully."""
     out: list[str] = []
     for symbol in report.get("typeCompleteness", {}).get("symbols", []):
-        if symbol.get("isExported") and not symbol.get("isTypeKnown"):
-            for diag in symbol.get("diagnostics", []) or [{"message": "type unknown"}]:
-                if diag.get("severity", "error") == "error":
-                    out.append(f"{symbol['name']}: {diag['message'].splitlines()[0]}")
+        if symbol.get("isTypeKnown"):
+            continue
+        errors = [d for d in symbol.get("diagnostics", []) if d.get("severity", "error") == "error"]
+        for diag in errors:
+            where = diag.get("file", "")
+            line = diag.get("range", {}).get("start", {}).get("line")
+            at = f" ({where}:{line + 1})" if where and line is not None else ""
+            out.append(f"{symbol['name']}: {diag['message'].splitlines()[0]}{at}")
     return out
 
 
