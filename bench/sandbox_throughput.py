@@ -17,7 +17,7 @@ import urllib3
 
 from amocrm.sandbox import SEED, Sandbox, SandboxProcess
 
-__all__ = ["run", "TARGET_RPS"]
+__all__ = ["run", "rows", "TARGET_RPS"]
 
 TARGET_RPS = 500.0
 
@@ -68,6 +68,22 @@ def run(seconds: float = 3.0, threads: int = 4, process: bool = False) -> dict[s
             "variant": "process" if process else "thread",
             "rps": round(total / elapsed, 1), "server_counted": served, "target_rps": TARGET_RPS,
             "meets_target": total / elapsed >= TARGET_RPS}
+
+
+def rows(smoke: bool = False) -> list[Any]:
+    """Benchmark 6 for ``python -m bench``: in-process and subprocess throughput against the target."""
+    from ._common import Row
+
+    seconds = 0.5 if smoke else 3.0
+    out = []
+    for process in (False, True):
+        r = run(seconds, 4, process=process)
+        where = "subprocess" if process else "in-process"
+        out.append(Row("6 sandbox", f"sandbox {where}, rate limit off, 4 client threads", r["rps"], "req/s",
+                       "required", TARGET_RPS, "higher", f">= {TARGET_RPS:g} req/s, no errors",
+                       bool(r["meets_target"]) and not r["errors"],
+                       f"{r['requests']} requests in {r['seconds']}s, errors {r['errors']}"))
+    return out
 
 
 if __name__ == "__main__":

@@ -1,0 +1,177 @@
+"""Benchmark 1: CPU per entity -- decode a 500-lead v2 page into typed models, encode a 250-lead save.
+
+The page is the sandbox's own serialisation of leads with every lead custom-field kind, tags,
+contacts and a company (about 1.8 KB of JSON per lead). Baselines, timed in the same run:
+msgspec into plain dicts (the floor), ``json.loads``/``json.dumps``, and pydantic v2 models of the
+same shape (``TypeAdapter.validate_json`` / ``dump_json``), what most Python peers use.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import msgspec
+import pydantic
+
+from amocrm import AmoClient
+from amocrm._http import decoder_for
+from amocrm._resource import _page_type
+from amocrm.models import Lead
+from amocrm.sandbox import Sandbox
+
+from ._common import Row, fetch_page_bytes, measure, seed_leads
+
+__all__ = ["run"]
+
+PAGE = 500
+BATCH = 250
+
+
+# -- pydantic v2 models of the same shape (PHP placeholders accepted as unions, like ours) --------
+
+class PLink(pydantic.BaseModel):
+    href: str | None = None
+    method: str | None = None
+
+
+class PLinks(pydantic.BaseModel):
+    self: PLink | None = None
+
+
+class PValue(pydantic.BaseModel):
+    value: str | int | float | bool | dict[str, Any] | None = None
+    enum: str | int | None = None
+    subtype: str | None = None
+
+
+class PField(pydantic.BaseModel):
+    id: int | None = None
+    name: str | None = None
+    code: str | None = None
+    values: list[PValue | int] = []
+    is_system: bool | None = None
+
+
+class PTag(pydantic.BaseModel):
+    id: int | None = None
+    name: str | None = None
+
+
+class PLinkedEntity(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(populate_by_name=True)
+    id: int | None = None
+    name: str | None = None
+    links: PLinks | None = pydantic.Field(default=None, alias="_links")
+
+
+class PLinkedIds(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(populate_by_name=True)
+    id: list[int] = []
+    links: PLinks | None = pydantic.Field(default=None, alias="_links")
+
+
+class PLead(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(populate_by_name=True)
+    id: int | None = None
+    name: str | None = None
+    responsible_user_id: int | None = None
+    created_by: int | None = None
+    created_at: int | None = None
+    updated_at: int | None = None
+    account_id: int | None = None
+    updated_by: int | None = None
+    group_id: int | None = None
+    is_deleted: bool | None = None
+    main_contact: PLinkedEntity | list[Any] | None = None
+    company: PLinkedEntity | list[Any] | None = None
+    closed_at: int | None = None
+    closest_task_at: int | None = None
+    tags: list[PTag] | dict[str, PTag] = []
+    custom_fields: list[PField] | dict[str, PField] = []
+    contacts: PLinkedIds | list[Any] | None = None
+    status_id: int | None = None
+    sale: int | None = None
+    pipeline_id: int | None = None
+    pipeline: PLinkedEntity | list[Any] | None = None
+    loss_reason_id: int | None = None
+    links: PLinks | None = pydantic.Field(default=None, alias="_links")
+
+
+class PEmbedded(pydantic.BaseModel):
+    items: list[PLead] = []
+
+
+class PPage(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(populate_by_name=True)
+    embedded: PEmbedded | list[Any] = pydantic.Field(default_factory=list, alias="_embedded")
+    links: dict[str, Any] | list[Any] = pydantic.Field(default_factory=dict, alias="_links")
+
+
+def _page(smoke: bool) -> bytes:
+    with Sandbox(rate_limit=None, seed=False) as sb:
+        seed_leads(sb, 20 if smoke else PAGE)
+        return fetch_page_bytes(sb, PAGE)
+
+
+def run(smoke: bool = False) -> list[Row]:
+    data = _page(smoke)
+    rounds, min_time = (3, 0.02) if smoke else (9, 0.3)
+    page_type = _page_type(Lead, "items", "embedded")
+    typed = decoder_for(page_type)
+    plain = msgspec.json.Decoder()
+    p_page = pydantic.TypeAdapter(PPage)
+
+    page = typed.decode(data)
+    leads: list[Lead] = page.embedded.items
+    n = len(leads)
+    assert n == (20 if smoke else PAGE), n
+    assert p_page.validate_json(data).embedded.items[-1].id == leads[-1].id  # type: ignore[union-attr]
+
+    t_typed = measure(lambda: typed.decode(data), rounds=rounds, min_time=min_time)
+    t_floor = measure(lambda: plain.decode(data), rounds=rounds, min_time=min_time)
+    t_json = measure(lambda: json.loads(data), rounds=rounds, min_time=min_time)
+    t_pyd = measure(lambda: p_page.validate_json(data), rounds=rounds, min_time=min_time)
+
+    # encode: the body save() sends for a chunk of updates (write rules applied), as bytes
+    client = AmoClient("bench", base_url="http://127.0.0.1:9", throttle=None)
+    resource = client.leads
+    chunk = leads[: min(BATCH, n)]
+    encoder = msgspec.json.Encoder()
+
+    def sdk_encode() -> bytes:
+        plan = resource._plan_chunk(chunk)
+        return encoder.encode({"update": plan.update})
+
+    body = msgspec.json.decode(sdk_encode())
+    p_leads = pydantic.TypeAdapter(list[PLead])
+    p_chunk = p_leads.validate_python([msgspec.to_builtins(x) for x in chunk])
+    t_enc = measure(sdk_encode, rounds=rounds, min_time=min_time)
+    t_enc_floor = measure(lambda: encoder.encode(body), rounds=rounds, min_time=min_time)
+    t_enc_json = measure(lambda: json.dumps(body, ensure_ascii=False).encode(), rounds=rounds, min_time=min_time)
+    t_enc_pyd = measure(lambda: p_leads.dump_json(p_chunk, exclude_none=True, by_alias=True),
+                        rounds=rounds, min_time=min_time)
+    client.close()
+
+    per = 1e6 / n
+    per_enc = 1e6 / len(chunk)
+    kb = len(data) / n / 1024
+    rows = [
+        Row("1 cpu", f"decode {n} leads ({kb:.1f} KB each) into Lead", t_typed.median * per, "µs/lead",
+            "msgspec -> dicts (floor)", t_floor.median * per, "lower", "<= 1.5x floor",
+            t_typed.median <= 1.5 * t_floor.median, f"typed {t_typed}; floor {t_floor}"),
+        Row("1 cpu", "  same vs json.loads", t_typed.median * per, "µs/lead",
+            "json.loads", t_json.median * per, "lower", "", None, f"json.loads {t_json}"),
+        Row("1 cpu", "  same vs pydantic v2 validate_json", t_typed.median * per, "µs/lead",
+            "pydantic v2", t_pyd.median * per, "lower", ">= 5x faster",
+            t_pyd.median >= 5 * t_typed.median, f"pydantic {t_pyd}"),
+        Row("1 cpu", f"encode a {len(chunk)}-lead save body (write rules + JSON)", t_enc.median * per_enc,
+            "µs/lead", "msgspec encode of the finished dicts (floor)", t_enc_floor.median * per_enc, "lower",
+            "", None, f"sdk {t_enc}; floor {t_enc_floor}"),
+        Row("1 cpu", "  same vs json.dumps of the finished dicts", t_enc.median * per_enc, "µs/lead",
+            "json.dumps", t_enc_json.median * per_enc, "lower", "", None, f"json.dumps {t_enc_json}"),
+        Row("1 cpu", "  same vs pydantic v2 dump_json", t_enc.median * per_enc, "µs/lead",
+            "pydantic v2", t_enc_pyd.median * per_enc, "lower", ">= 5x faster",
+            t_enc_pyd.median >= 5 * t_enc.median, f"pydantic {t_enc_pyd}"),
+    ]
+    return rows
