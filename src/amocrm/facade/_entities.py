@@ -30,9 +30,9 @@ IdOrIds = int | str | Iterable[int | str]
 class AmoContact(CustomFieldsMixin, TagsMixin, AmoObject[Contact]):
     """A contact (``/api/v2/contacts``); ``first_name``/``last_name`` are sent too (the seed dropped them)."""
 
-    MODEL = Contact
-    RESOURCE = "contacts"
-    URL = "/api/v2/contacts"
+    MODEL: ClassVar[type[Any]] = Contact
+    RESOURCE: ClassVar[str] = "contacts"
+    URL: ClassVar[str] = "/api/v2/contacts"
 
     if TYPE_CHECKING:
         id: int | None
@@ -80,9 +80,9 @@ class AmoContact(CustomFieldsMixin, TagsMixin, AmoObject[Contact]):
 class AmoCompany(CustomFieldsMixin, TagsMixin, AmoObject[Company]):
     """A company (``/api/v2/companies``)."""
 
-    MODEL = Company
-    RESOURCE = "companies"
-    URL = "/api/v2/companies"
+    MODEL: ClassVar[type[Any]] = Company
+    RESOURCE: ClassVar[str] = "companies"
+    URL: ClassVar[str] = "/api/v2/companies"
 
     if TYPE_CHECKING:
         id: int | None
@@ -127,9 +127,9 @@ class AmoCompany(CustomFieldsMixin, TagsMixin, AmoObject[Company]):
 class AmoLead(CustomFieldsMixin, TagsMixin, AmoObject[Lead]):
     """A lead (``/api/v2/leads``); ``pipeline_id`` works as a param (the seed ignored it)."""
 
-    MODEL = Lead
-    RESOURCE = "leads"
-    URL = "/api/v2/leads"
+    MODEL: ClassVar[type[Any]] = Lead
+    RESOURCE: ClassVar[str] = "leads"
+    URL: ClassVar[str] = "/api/v2/leads"
 
     if TYPE_CHECKING:
         id: int | None
@@ -184,9 +184,9 @@ class AmoLead(CustomFieldsMixin, TagsMixin, AmoObject[Lead]):
 class AmoNote(AmoObject[Note]):
     """A note (``/api/v2/notes``); types 25, 102 and 103 carry their text in ``params.text``."""
 
-    MODEL = Note
-    RESOURCE = "notes"
-    URL = "/api/v2/notes"
+    MODEL: ClassVar[type[Any]] = Note
+    RESOURCE: ClassVar[str] = "notes"
+    URL: ClassVar[str] = "/api/v2/notes"
 
     LEAD_CREATED_NOTETYPE: ClassVar[int] = _c.LEAD_CREATED_NOTETYPE
     CONTACT_CREATED_NOTETYPE: ClassVar[int] = _c.CONTACT_CREATED_NOTETYPE
@@ -219,9 +219,9 @@ class AmoNote(AmoObject[Note]):
 class AmoTask(AmoObject[Task]):
     """A task (``/api/v2/tasks``)."""
 
-    MODEL = Task
-    RESOURCE = "tasks"
-    URL = "/api/v2/tasks"
+    MODEL: ClassVar[type[Any]] = Task
+    RESOURCE: ClassVar[str] = "tasks"
+    URL: ClassVar[str] = "/api/v2/tasks"
 
     CALL_TASKTYPE: ClassVar[int] = _c.CALL_TASKTYPE
     MEET_TASKTYPE: ClassVar[int] = _c.MEET_TASKTYPE
@@ -257,9 +257,9 @@ class AmoTask(AmoObject[Task]):
 class AmoCatalog(AmoObject[Catalog]):
     """A catalog (list), ``/api/v2/catalogs``."""
 
-    MODEL = Catalog
-    RESOURCE = "catalogs"
-    URL = "/api/v2/catalogs"
+    MODEL: ClassVar[type[Any]] = Catalog
+    RESOURCE: ClassVar[str] = "catalogs"
+    URL: ClassVar[str] = "/api/v2/catalogs"
 
     if TYPE_CHECKING:
         id: int | None
@@ -278,9 +278,9 @@ class AmoCatalog(AmoObject[Catalog]):
 class AmoCatalogElement(CustomFieldsMixin, AmoObject[CatalogElement]):
     """An element of a catalog, ``/api/v2/catalog_elements``."""
 
-    MODEL = CatalogElement
-    RESOURCE = "catalog_elements"
-    URL = "/api/v2/catalog_elements"
+    MODEL: ClassVar[type[Any]] = CatalogElement
+    RESOURCE: ClassVar[str] = "catalog_elements"
+    URL: ClassVar[str] = "/api/v2/catalog_elements"
 
     if TYPE_CHECKING:
         id: int | None

@@ -34,9 +34,9 @@ __all__ = ["AmoIncomingLead", "AmoIncomingLeadForm", "AmoIncomingLeadSip"]
 class AmoIncomingLead(AmoObject[IncomingLead]):
     """Base of the incoming-lead models (the seed's abstract ``AmoIncomingLead``)."""
 
-    MODEL = IncomingLead
-    RESOURCE = "incoming_leads"
-    URL = "/api/v2/incoming_leads"
+    MODEL: ClassVar[type[Any]] = IncomingLead
+    RESOURCE: ClassVar[str] = "incoming_leads"
+    URL: ClassVar[str] = "/api/v2/incoming_leads"
     #: ``form`` or ``sip``: which add endpoint a save uses.
     CATEGORY: ClassVar[str] = ""
 
@@ -135,12 +135,12 @@ class AmoIncomingLead(AmoObject[IncomingLead]):
 class AmoIncomingLeadForm(AmoIncomingLead):
     """An incoming lead from a web form (``/api/v2/incoming_leads/form``)."""
 
-    URL = "/api/v2/incoming_leads"
-    CATEGORY = "form"
+    URL: ClassVar[str] = "/api/v2/incoming_leads"
+    CATEGORY: ClassVar[str] = "form"
 
 
 class AmoIncomingLeadSip(AmoIncomingLead):
     """An incoming lead from a call (``/api/v2/incoming_leads/sip``)."""
 
-    URL = "/api/v2/incoming_leads"
-    CATEGORY = "sip"
+    URL: ClassVar[str] = "/api/v2/incoming_leads"
+    CATEGORY: ClassVar[str] = "sip"

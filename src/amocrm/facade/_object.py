@@ -90,7 +90,7 @@ class AmoObject(Generic[M]):
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and bool(other.model == self.model)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]
 
     # -- plumbing ----------------------------------------------------------------------------------
 

@@ -61,7 +61,7 @@ class FileStorage:
     def __init__(self, storage_folder: str | os.PathLike[str] = "") -> None:
         folder = os.fspath(storage_folder) or "tokens"
         #: The SDK storage doing the work (also usable directly with :class:`amocrm.auth.OAuth2`).
-        self.backend = FileTokenStorage(folder)
+        self.backend: FileTokenStorage = FileTokenStorage(folder)
 
     def __repr__(self) -> str:
         return f"FileStorage({str(self.backend.folder)!r})"
