@@ -13,7 +13,7 @@ import urllib3
 from amocrm.sandbox import SEED, Sandbox
 from amocrm.sandbox.entities import create_entity
 
-__all__ = ["Row", "Timing", "lead_write_item", "measure", "seed_leads", "fetch_page_bytes"]
+__all__ = ["Row", "Timing", "lead_write_item", "measure", "measure_together", "seed_leads", "fetch_page_bytes"]
 
 
 @dataclass
@@ -73,6 +73,39 @@ def measure(call: Callable[[], Any], *, rounds: int = 7, min_time: float = 0.2, 
         samples.append((time.perf_counter() - start) / loops)
     med = statistics.median(samples)
     return Timing(med, (max(samples) - min(samples)) / med if med else 0.0, rounds)
+
+
+def measure_together(
+    calls: dict[str, Callable[[], Any]], *, rounds: int = 9, min_time: float = 0.2
+) -> dict[str, Timing]:
+    """Time several calls round-robin: each round times every call once, so load from other
+    processes on a shared machine hits all of them alike and their ratios stay meaningful."""
+    loops: dict[str, int] = {}
+    for name, call in calls.items():
+        for _ in range(2):
+            call()
+        n = 1
+        while True:
+            start = time.perf_counter()
+            for _ in range(n):
+                call()
+            if time.perf_counter() - start >= min_time / 4 or n >= 1 << 20:
+                break
+            n *= 2
+        loops[name] = n
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            n = loops[name]
+            start = time.perf_counter()
+            for _ in range(n):
+                call()
+            samples[name].append((time.perf_counter() - start) / n)
+    out = {}
+    for name, values in samples.items():
+        med = statistics.median(values)
+        out[name] = Timing(med, (max(values) - min(values)) / med if med else 0.0, rounds)
+    return out
 
 
 def lead_write_item(i: int) -> dict[str, Any]:

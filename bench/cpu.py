@@ -3,7 +3,9 @@
 The page is the sandbox's own serialisation of leads with every lead custom-field kind, tags,
 contacts and a company (about 1.8 KB of JSON per lead). Baselines, timed in the same run:
 msgspec into plain dicts (the floor), ``json.loads``/``json.dumps``, and pydantic v2 models of the
-same shape (``TypeAdapter.validate_json`` / ``dump_json``), what most Python peers use.
+same shape (``TypeAdapter.validate_json`` / ``dump_json``), what most Python peers use. The
+variants are timed round-robin (see ``measure_together``) so that other load on the machine hits
+all of them alike; medians of the rounds, spread as noise.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from amocrm._resource import _page_type
 from amocrm.models import Lead
 from amocrm.sandbox import Sandbox
 
-from ._common import Row, fetch_page_bytes, measure, seed_leads
+from ._common import Row, fetch_page_bytes, measure_together, seed_leads
 
 __all__ = ["run"]
 
@@ -128,10 +130,13 @@ def run(smoke: bool = False) -> list[Row]:
     assert n == (20 if smoke else PAGE), n
     assert p_page.validate_json(data).embedded.items[-1].id == leads[-1].id  # type: ignore[union-attr]
 
-    t_typed = measure(lambda: typed.decode(data), rounds=rounds, min_time=min_time)
-    t_floor = measure(lambda: plain.decode(data), rounds=rounds, min_time=min_time)
-    t_json = measure(lambda: json.loads(data), rounds=rounds, min_time=min_time)
-    t_pyd = measure(lambda: p_page.validate_json(data), rounds=rounds, min_time=min_time)
+    dec = measure_together({
+        "typed": lambda: typed.decode(data),
+        "floor": lambda: plain.decode(data),
+        "json": lambda: json.loads(data),
+        "pydantic": lambda: p_page.validate_json(data),
+    }, rounds=rounds, min_time=min_time)
+    t_typed, t_floor, t_json, t_pyd = dec["typed"], dec["floor"], dec["json"], dec["pydantic"]
 
     # encode: the body save() sends for a chunk of updates (write rules applied), as bytes
     client = AmoClient("bench", base_url="http://127.0.0.1:9", throttle=None)
@@ -146,11 +151,13 @@ def run(smoke: bool = False) -> list[Row]:
     body = msgspec.json.decode(sdk_encode())
     p_leads = pydantic.TypeAdapter(list[PLead])
     p_chunk = p_leads.validate_python([msgspec.to_builtins(x) for x in chunk])
-    t_enc = measure(sdk_encode, rounds=rounds, min_time=min_time)
-    t_enc_floor = measure(lambda: encoder.encode(body), rounds=rounds, min_time=min_time)
-    t_enc_json = measure(lambda: json.dumps(body, ensure_ascii=False).encode(), rounds=rounds, min_time=min_time)
-    t_enc_pyd = measure(lambda: p_leads.dump_json(p_chunk, exclude_none=True, by_alias=True),
-                        rounds=rounds, min_time=min_time)
+    enc = measure_together({
+        "sdk": sdk_encode,
+        "floor": lambda: encoder.encode(body),
+        "json": lambda: json.dumps(body, ensure_ascii=False).encode(),
+        "pydantic": lambda: p_leads.dump_json(p_chunk, exclude_none=True, by_alias=True),
+    }, rounds=rounds, min_time=min_time)
+    t_enc, t_enc_floor, t_enc_json, t_enc_pyd = enc["sdk"], enc["floor"], enc["json"], enc["pydantic"]
     client.close()
 
     per = 1e6 / n

@@ -1,7 +1,7 @@
 """Benchmark 4: iterating many entities keeps the client's peak RSS flat.
 
 The sandbox (rate limit off, simple leads) runs in this process; each size is iterated by a fresh
-child interpreter that keeps nothing and reports its own peak RSS (``ru_maxrss``), so the figure is
+child interpreter that keeps nothing and reports its own peak RSS (``VmHWM``), so the figure is
 the client's memory alone. The baseline is the smaller size in the same run.
 """
 
@@ -36,7 +36,20 @@ def child(args: dict[str, Any]) -> None:
         if count >= args["limit"]:
             break
     client.close()
-    print(json.dumps({"count": count, "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+    print(json.dumps({"count": count, "peak_kib": _peak_kib()}))
+
+
+def _peak_kib() -> int:
+    """This process's peak RSS. ``VmHWM`` belongs to the address space exec created; ``ru_maxrss`` does
+    not: Linux carries the parent's peak at fork time over, here the sandbox's 100k-lead store."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def _measure(base_url: str, token: str, limit: int) -> dict[str, Any]:
