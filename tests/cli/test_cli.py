@@ -54,7 +54,7 @@ def stored(sb: Sandbox, tmp_path: Path) -> tuple[Path, list[str]]:
                   "--redirect-uri", sb.redirect_uri, "--code", code, "--storage-dir", str(folder),
                   env={"AMOCRM_CLIENT_SECRET": sb.client_secret})
     assert proc.returncode == 0, proc.stderr
-    return folder, ["--subdomain", sb.subdomain, "--storage-dir", str(folder)]
+    return folder, ["--subdomain", sb.subdomain, "--base-url", sb.base_url, "--storage-dir", str(folder)]
 
 
 @pytest.mark.parametrize("command", [[], ["auth"], ["export"], ["request"]])
@@ -111,7 +111,7 @@ def test_auth_bad_code_is_one_line(sb: Sandbox, tmp_path: Path) -> None:
 
 def test_export_streams_json_lines(sb: Sandbox, stored: tuple[Path, list[str]]) -> None:
     _, conn = stored
-    proc = amocrm("export", "leads", *conn, "--base-url", sb.base_url)
+    proc = amocrm("export", "leads", *conn)
     assert proc.returncode == 0, proc.stderr
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
     assert {r["id"] for r in rows} >= {SEED.LEAD_FIRST, SEED.LEAD_SECOND}
@@ -156,7 +156,7 @@ def test_export_errors_are_one_line(sb: Sandbox, stored: tuple[Path, list[str]],
     one_line_error(amocrm("export", "leads", *conn, "-p", "colour=red"), "unknown filter colour", "query")
     one_line_error(amocrm("export", "leads", *conn, "-p", "oops"), "not key=value")
     one_line_error(amocrm("export", "leads", "--subdomain", "nobody", "--storage-dir", str(tmp_path)),
-                   "no stored tokens for nobody.amocrm.ru", "amocrm auth")
+                   "no stored tokens with client credentials for nobody.amocrm.ru", "amocrm auth")
     one_line_error(amocrm("export", "leads"), "--subdomain")
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))

@@ -109,6 +109,23 @@ class OAuth2:
         self._cache: dict[str, Tokens] = {}
         self._recent: dict[str, tuple[str, float]] = {}
 
+    @classmethod
+    def from_storage(cls, storage: TokenStorage, domain: str, *, refresh_margin: float = 60.0) -> OAuth2:
+        """The scheme of an integration whose tokens (with its client id, secret and redirect URI) are stored.
+
+        Raises :class:`ReauthorizationRequired` when nothing usable is stored for ``domain``.
+        """
+        domain = validate_domain(domain)
+        tokens = storage.load(domain)
+        if tokens is None or not (tokens.client_id and tokens.client_secret and tokens.redirect_uri):
+            raise ReauthorizationRequired(
+                f"no stored tokens with client credentials for {domain}: exchange an authorization code first",
+                status=401,
+            )
+        return cls(
+            tokens.client_id, tokens.client_secret, tokens.redirect_uri, storage=storage, refresh_margin=refresh_margin
+        )
+
     def __repr__(self) -> str:
         return (
             f"OAuth2(client_id={self.client_id!r}, client_secret={REDACTED!r}, "

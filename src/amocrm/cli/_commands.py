@@ -8,8 +8,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator, Mapping
-from pathlib import Path
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
@@ -21,7 +20,6 @@ __all__ = ["cli", "run"]
 
 #: Resources that can be streamed with ``export`` (those with an ``iter`` method).
 EXPORTABLE = ("catalog_elements", "companies", "contacts", "customers", "incoming_leads", "leads", "notes", "tasks")
-_APP_FILE = "{domain}.app.json"
 
 
 #: Where ``auth`` stores tokens unless told otherwise (``~/.config/amocrm/tokens`` on Linux).
@@ -32,24 +30,12 @@ def _fail(message: str) -> NoReturn:
     raise click.ClickException(message)
 
 
-def _app_path(storage_dir: str, domain: str) -> Path:
-    return Path(storage_dir) / _APP_FILE.format(domain=domain)
-
-
-def _write_private(path: Path, data: Mapping[str, Any]) -> None:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(dict(data), fh, indent=2, sort_keys=True)
-    os.replace(tmp, path)
-
-
 def _client(subdomain: str | None, base_url: str | None, token: str | None, storage_dir: str,
             ca_file: str | None) -> AmoClient:
     """A client from ``--token`` (long-lived token) or the OAuth app and tokens stored by ``amocrm auth``."""
     from amocrm.auth import LongLivedToken, OAuth2
     from amocrm.client import AmoClient, resolve_domain
+    from amocrm.errors import AmoError
     from amocrm.tokens import FileTokenStorage
 
     if not subdomain:
@@ -58,16 +44,11 @@ def _client(subdomain: str | None, base_url: str | None, token: str | None, stor
         return AmoClient(subdomain, base_url=base_url, auth=LongLivedToken(token), ca_file=ca_file)
     domain = resolve_domain(subdomain)
     storage = FileTokenStorage(storage_dir)
-    app_file = _app_path(storage_dir, domain)
-    if not storage.has_tokens(domain) or not app_file.exists():
-        _fail(f"no stored tokens for {domain} in {storage_dir}: run `amocrm auth` first or pass --token")
     try:
-        app = json.loads(app_file.read_text(encoding="utf-8"))
-        auth = OAuth2(app["client_id"], app["client_secret"], app["redirect_uri"], storage=storage)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        _fail(f"cannot read {app_file}: {type(exc).__name__}; run `amocrm auth` again")
-    stored_url = app.get("base_url")
-    return AmoClient(subdomain, base_url=base_url or stored_url, auth=auth, ca_file=ca_file)
+        auth = OAuth2.from_storage(storage, domain)
+    except AmoError as exc:
+        _fail(f"{exc}; run `amocrm auth` first (storage {storage_dir}) or pass --token")
+    return AmoClient(subdomain, base_url=base_url, auth=auth, ca_file=ca_file)
 
 
 def _connection_options(fn: Any) -> Any:
@@ -134,9 +115,6 @@ def auth(subdomain: str, base_url: str | None, client_id: str, client_secret: st
             _fail(f"tokens for {client.domain} are already stored in {storage.path(client.domain)}; "
                   "delete the file to authorise again")
         account = client.account.get()
-        _write_private(_app_path(storage_dir, client.domain), {
-            "client_id": client_id, "client_secret": client_secret, "redirect_uri": redirect_uri,
-            "base_url": base_url})
         click.echo(f"stored tokens for {client.domain} (account {account.id}) in {storage.path(client.domain)}")
 
 
