@@ -20,7 +20,8 @@ from amocrm.auth import OAuth2
 from amocrm.tokens import MemoryTokenStorage
 
 REPLAY_BASE_URL = "http://127.0.0.1:9"  # nothing listens there: only VCR can answer
-_TOKEN_KEYS = ("access_token", "refresh_token", "client_secret", "code")
+_TOKEN_KEYS = ("access_token", "refresh_token", "client_secret", "code", "USER_HASH")
+_FORM_SECRET = re.compile(r"(USER_HASH=)[^&]*")
 
 
 def _scrub_json_body(body: Any) -> Any:
@@ -40,8 +41,11 @@ def _scrub_json_body(body: Any) -> Any:
 
 
 def _scrub_request(request: Any) -> Any:
-    if request.path.startswith("/oauth2/access_token"):
+    if request.path.startswith(("/oauth2/access_token", "/private/api/auth.php")):
         request.body = _scrub_json_body(request.body)
+        if isinstance(request.body, bytes):
+            request.body = _FORM_SECRET.sub(lambda m: m.group(1) + "<USER_HASH>", request.body.decode()).encode()
+    request.uri = _FORM_SECRET.sub(lambda m: m.group(1) + "<USER_HASH>", request.uri)
     return request
 
 

@@ -1,3 +1,2 @@
 """pytester runs user-style test files in subprocesses."""
 
-pytest_plugins = ["pytester"]

@@ -1,0 +1,3 @@
+"""Top-level test configuration: plugins every test folder may use."""
+
+pytest_plugins = ["pytester"]
