@@ -56,7 +56,14 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from amocrm.errors import DecodeError, EntityErrors, NotFoundError, TransportError, raise_for_embedded_errors
+from amocrm.errors import (
+    ConflictError,
+    DecodeError,
+    EntityErrors,
+    NotFoundError,
+    TransportError,
+    raise_for_embedded_errors,
+)
 from amocrm.models._types import FlexList
 from amocrm.models._write import to_write_item
 
@@ -106,7 +113,7 @@ class _Client(Protocol):
         cancel: threading.Event | None = None,
     ) -> _Response: ...
 
-    def _lock(self, kind: str, id: int) -> AbstractContextManager[None]: ...
+    def _lock(self, kind: str, id: int) -> AbstractContextManager[bool]: ...
 
 
 class SavedItem(msgspec.Struct, kw_only=True, repr_omit_defaults=True):
@@ -190,6 +197,21 @@ def _chunk_ranges(indexes: list[int]) -> str:
         else:
             runs.append([i, i])
     return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs) or "none"
+
+
+#: ``element_type`` -> the ``type`` filter of notes and tasks (needed to read a note back by id).
+_ELEMENT_TYPE_NAMES = {1: "contact", 2: "lead", 3: "company", 4: "task", 12: "customer"}
+
+
+def _newer_than(now: int, known: Any) -> int:
+    """``updated_at`` for an update: now + delta, but never at or before the version the caller holds.
+
+    amoCRM refuses an update whose ``updated_at`` is not newer than the stored one, so two updates
+    of one entity within a second would otherwise conflict with each other.
+    """
+    if isinstance(known, int) and not isinstance(known, bool) and known >= now:
+        return known + 1
+    return now
 
 
 def http_date(value: _dt.datetime | int | float) -> str:
@@ -563,7 +585,7 @@ class Resource(Generic[M]):
         for obj, item in zip(chunk, items, strict=True):
             ident = getattr(obj, "id", UNSET)
             if ident is not UNSET and ident is not None:
-                item["updated_at"] = now
+                item["updated_at"] = _newer_than(now, getattr(obj, "updated_at", UNSET))
                 plan.update.append(item)
                 plan.updated.append((obj, item))
                 continue
@@ -581,14 +603,16 @@ class Resource(Generic[M]):
         self, plan: _ChunkPlan, cancel: threading.Event | None
     ) -> tuple[list[SavedItem], BaseException | None]:
         """Send one planned chunk; the items saved and the error that stopped it (both may be set)."""
-        lock: AbstractContextManager[None] = nullcontext()
+        lock: AbstractContextManager[bool] = nullcontext(False)
         if len(plan.chunk) == 1 and plan.update:
             first: Any = plan.chunk[0]
             lock = self._client._lock(self._lock_kind, int(first.id))
         saved: list[SavedItem] = []
         try:
-            with lock:
-                if self._write_style == "array":
+            with lock as held:
+                if held and self._write_style != "array":
+                    saved = self._saved_items(self._post_locked_update(plan, cancel))
+                elif self._write_style == "array":
                     # v4: POST an array to add, PATCH an array to update; items under _embedded.<items_key>.
                     for method, items in (("POST", plan.add), ("PATCH", plan.update)):
                         if items:
@@ -606,6 +630,30 @@ class Resource(Generic[M]):
         except Exception as exc:  # raised by the caller after writing back what was saved
             return saved, exc
         return saved, None
+
+    def _post_locked_update(self, plan: _ChunkPlan, cancel: threading.Event | None) -> Any:
+        """POST one update while holding its entity lock; a stale-date refusal is resolved once.
+
+        Holding the lock means no other SDK worker is updating this entity, so a "Last modified
+        date is older" answer can only come from a write that landed within the same second (or a
+        clock ahead of ours): re-read the stored ``updated_at`` and send again just after it.
+        """
+        item = plan.update[0]
+        body = {"update": plan.update}
+        try:
+            return self._post(body, cancel=cancel)
+        except ConflictError:
+            obj: Any = plan.chunk[0]
+            params: dict[str, Any] = {}
+            element_type = getattr(obj, "element_type", UNSET)
+            if element_type in _ELEMENT_TYPE_NAMES:
+                params["type"] = _ELEMENT_TYPE_NAMES[element_type]
+            stored = getattr(self._get(int(item["id"]), params), "updated_at", UNSET)
+            if not isinstance(stored, int) or isinstance(stored, bool):
+                raise
+            now = int(time.time()) + int(self._client.config.updated_at_delta)
+            item["updated_at"] = _newer_than(now, stored)
+            return self._post(body, cancel=cancel)
 
     def _send(self, method: str, body: Any, cancel: threading.Event | None = None) -> Any:
         if cancel is None:

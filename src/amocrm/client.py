@@ -46,7 +46,7 @@ from amocrm.errors import (
     error_message,
     raise_for_embedded_errors,
 )
-from amocrm.locking import EntityLocker, FileLocker
+from amocrm.locking import EntityLocker, FileLocker, NoLocker
 from amocrm.retry import RetryPolicy
 from amocrm.throttle import LocalThrottle, NoThrottle, Throttle
 
@@ -246,13 +246,16 @@ class AmoClient(ResourcesMixin):
     # -- the pipeline ------------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _lock(self, kind: str, id: int) -> Generator[None, None, None]:
-        """The entity lock for an update of ``kind`` ``id`` (no-op when ``config.lock_updates`` is off)."""
-        if not self.config.lock_updates:
-            yield
+    def _lock(self, kind: str, id: int) -> Generator[bool, None, None]:
+        """The entity lock for an update of ``kind`` ``id``; yields whether a real lock is held.
+
+        No lock (and ``False``) when ``config.lock_updates`` is off or the locker is a ``NoLocker``.
+        """
+        if not self.config.lock_updates or isinstance(self.locker, NoLocker):
+            yield False
             return
         with self.locker.lock(f"{self.domain}/{kind}/{id}"):
-            yield
+            yield True
 
     def _next_number(self) -> int:
         with self._counter_lock:

@@ -36,6 +36,7 @@ def test_nothing_found_is_empty(recorded_client: AmoClient) -> None:
 
 
 def test_conflict_is_replayed_as_typed_error(recorded_client: AmoClient) -> None:
+    recorded_client.config.lock_updates = False  # no re-read under a lock: the refusal surfaces
     recorded_client.config.updated_at_delta = -3600
     with pytest.raises(ConflictError):
         recorded_client.leads.save(Lead(id=SEED.LEAD_FIRST, name="stale"))

@@ -144,14 +144,30 @@ def test_batch_save_is_chunked(amocrm_client: AmoClient, amocrm_sandbox: Sandbox
     assert len({lead.id for lead in leads}) == 7
 
 
-def test_stale_update_is_a_conflict(amocrm_client: AmoClient) -> None:
-    amocrm_client.config.updated_at_delta = -3600  # send an updated_at in the past
-    lead = amocrm_client.leads.get(SEED.LEAD_SECOND)
-    lead.name = "stale"
+def test_stale_update_is_a_conflict(amocrm_client: AmoClient, amocrm_sandbox: Sandbox) -> None:
+    from amocrm.testing import client_for
+
+    mine = amocrm_client.leads.get(SEED.LEAD_SECOND)  # the version this worker holds
+    with client_for(amocrm_sandbox) as other:        # another worker updates the lead meanwhile
+        theirs = other.leads.get(SEED.LEAD_SECOND)
+        theirs.name = "theirs"
+        other.leads.save(theirs)
+    amocrm_client.config.lock_updates = False         # no lock: the conflict must surface
+    amocrm_client.config.updated_at_delta = -3600     # and our clock is behind
+    mine.name = "stale"
     with pytest.raises(ConflictError) as info:
-        amocrm_client.leads.save(lead)
+        amocrm_client.leads.save(mine)
     assert "Last modified date is older than in database" in str(info.value)
     assert isinstance(info.value, EntityErrors)
+    assert amocrm_client.leads.get(SEED.LEAD_SECOND).name == "theirs"
+
+
+def test_two_quick_updates_of_one_entity_do_not_conflict(amocrm_client: AmoClient) -> None:
+    for name in ("one", "two", "three"):
+        lead = amocrm_client.leads.get(SEED.LEAD_FIRST)
+        lead.name = name
+        amocrm_client.leads.save(lead)
+    assert amocrm_client.leads.get(SEED.LEAD_FIRST).name == "three"
 
 
 # -- contacts and companies ----------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """Issue 4: 4 processes update the same lead 25 times each (get, change the name, save).
 
 Without locking the stale-``updated_at`` refusal must reach the caller as a typed ConflictError.
-With a shared FileLocker no ConflictError may reach the caller -- which currently fails: see the
-xfail reason and the lead's report (``_resource.py`` sends ``updated_at = now + delta``, computed
-before the lock, so two updates of one entity within one second conflict even when serialised).
+With a shared FileLocker no ConflictError may reach the caller: updates send an ``updated_at``
+newer than the version they hold, and under the lock a same-second refusal is resolved by re-reading
+the stored ``updated_at`` once.
 """
 
 from __future__ import annotations
@@ -57,12 +57,6 @@ def test_without_locking_the_conflict_surfaces_as_conflict_error(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="bug in src/amocrm/_resource.py Resource._save_chunk: updated_at = int(time.time()) + delta is "
-    "computed before the lock and never re-read inside it, so serialised updates within one second conflict",
-)
 def test_with_file_locker_no_conflict_reaches_the_caller(
     make_sandbox: Callable[..., Sandbox], tmp_path: Path, guard: Guard
 ) -> None:
@@ -75,7 +69,6 @@ def test_with_file_locker_no_conflict_reaches_the_caller(
     assert list((tmp_path / "locks").iterdir()) == []  # every lock released and removed
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="same bug as above, in its smallest form")
 def test_one_process_two_quick_locked_updates_succeed(make_sandbox: Callable[..., Sandbox], tmp_path: Path,
                                                       guard: Guard) -> None:
     """get-save, get-save of one lead in one process with locking on: both must succeed."""

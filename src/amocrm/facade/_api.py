@@ -14,12 +14,8 @@ import codecs
 import os
 import re
 import threading
-import time
-from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
-
-from msgspec import UNSET
 
 from amocrm._redact import redact
 from amocrm.auth import ApiKey, OAuth2
@@ -590,34 +586,9 @@ class AmoAPI(metaclass=_AmoAPIMeta):
         return groups
 
     @classmethod
-    @contextmanager
-    def _fresh_updated_at(cls, client: AmoClient, objects: Sequence[AmoObject[Any]]) -> Generator[None, None, None]:
-        """Make ``updated_at`` of this save newer than the one each object last sent or read.
-
-        amoCRM refuses an update whose ``updated_at`` is not above the stored one, so saving the
-        same entity twice within a second would fail; the delta is raised for this call only."""
-        now = int(time.time())
-        needed = client.config.updated_at_delta
-        for obj in objects:
-            last = obj.model.updated_at
-            if obj.model.id not in (None, UNSET) and isinstance(last, int) and not isinstance(last, bool):
-                needed = max(needed, last + 1 - now)
-        if needed <= client.config.updated_at_delta:
-            yield
-            return
-        with cls._guard:
-            saved = client.config.updated_at_delta
-            client.config.updated_at_delta = needed
-            try:
-                yield
-            finally:
-                client.config.updated_at_delta = saved
-
-    @classmethod
     def _save_chunk(cls, client: AmoClient, resource: str, chunk: Sequence[AmoObject[Any]]) -> Any:
         """One POST through the resource (which builds the items and writes ids back); the raw answer."""
-        with cls._fresh_updated_at(client, chunk):
-            getattr(client, resource).save([obj.model for obj in chunk], batch_size=len(chunk))
+        getattr(client, resource).save([obj.model for obj in chunk], batch_size=len(chunk))
         return client.last_response.json() if client.last_response is not None else None
 
     @classmethod
