@@ -142,3 +142,24 @@ def test_bad_request_method_and_path() -> None:
         client.request("PUT", "/api/v2/leads")  # type: ignore[arg-type]
     with pytest.raises(ConfigError):
         client.request("GET", "api/v2/leads")
+
+
+def test_concurrent_first_use_exchanges_the_code_once(amocrm_sandbox: Sandbox) -> None:
+    import threading
+
+    client = client_for(amocrm_sandbox)  # nothing stored yet: the first request exchanges the code
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            client.leads.get(SEED.LEAD_FIRST)
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert amocrm_sandbox.counters()["code_exchanges"] == 1

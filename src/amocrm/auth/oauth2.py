@@ -186,14 +186,16 @@ class OAuth2:
         return self._code is not None
 
     def _first_tokens(self, ctx: AuthContext, domain: str) -> Tokens:
-        if not self._code_available():
-            raise ReauthorizationRequired(
-                f"no stored tokens for {domain}: pass code=... (an authorization code) to OAuth2", status=401
-            )
+        # The code is checked under the locks, after re-reading the storage: a thread that finds
+        # the code already spent by another thread's exchange must use that exchange's tokens.
         with self._mutex(domain), self.storage.lock(domain):
             stored = self.storage.load(domain)
             if stored is not None:  # another worker exchanged the code meanwhile
                 return stored
+            if not self._code_available():
+                raise ReauthorizationRequired(
+                    f"no stored tokens for {domain}: pass code=... (an authorization code) to OAuth2", status=401
+                )
             return self._exchange_code(ctx, domain, None)
 
     def _renew_before_expiry(self, ctx: AuthContext, domain: str, tokens: Tokens) -> Tokens:
