@@ -103,7 +103,7 @@ class ClientConfig:
     #: the rate limit busy needs about latency x rate requests in flight (prefetch + 1 while the
     #: caller waits): 1 covers answers up to ~0.28 s at 7 req/s, 2 up to ~0.43 s. Each page ahead
     #: may cost one request past the end of a multi-page result.
-    prefetch: int = 1
+    prefetch: int = 2
     #: Write requests in flight at once when a save spans several chunks (1 sends them one by one).
     save_workers: int = 3
     #: Take the entity lock around updates of single entities.
