@@ -56,11 +56,13 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from amocrm import _logging
 from amocrm.errors import (
     ConflictError,
     DecodeError,
     EntityErrors,
     NotFoundError,
+    ServerError,
     TransportError,
     raise_for_embedded_errors,
 )
@@ -95,9 +97,16 @@ class _Config(Protocol):
     page_size: int
 
 
+class _Retry(Protocol):
+    def should_split(self, status: int | None) -> bool: ...
+
+
 class _Client(Protocol):
     @property
     def config(self) -> _Config: ...
+
+    @property
+    def retry(self) -> _Retry: ...
 
     def _request(
         self,
@@ -186,6 +195,27 @@ class _ChunkPlan:
     update: list[dict[str, Any]] = field(default_factory=list)
     pending: dict[str, Any] = field(default_factory=dict)
     updated: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
+
+
+def _split_plan(plan: _ChunkPlan) -> tuple[_ChunkPlan, _ChunkPlan]:
+    """The two halves of a planned chunk, keeping every item's request_id and write-back target."""
+    adds = {str(item["request_id"]): item for item in plan.add}
+    where: dict[int, tuple[str, Any]] = {id(obj): ("add", key) for key, obj in plan.pending.items()}
+    where.update({id(obj): ("update", item) for obj, item in plan.updated})
+    mid = len(plan.chunk) // 2
+    halves: list[_ChunkPlan] = []
+    for part in (plan.chunk[:mid], plan.chunk[mid:]):
+        sub = _ChunkPlan(list(part))
+        for obj in part:
+            kind, ref = where[id(obj)]
+            if kind == "add":
+                sub.add.append(adds[ref])
+                sub.pending[ref] = obj
+            else:
+                sub.update.append(ref)
+                sub.updated.append((obj, ref))
+        halves.append(sub)
+    return halves[0], halves[1]
 
 
 def _chunk_ranges(indexes: list[int]) -> str:
@@ -602,7 +632,34 @@ class Resource(Generic[M]):
     def _send_chunk(
         self, plan: _ChunkPlan, cancel: threading.Event | None
     ) -> tuple[list[SavedItem], BaseException | None]:
-        """Send one planned chunk; the items saved and the error that stopped it (both may be set)."""
+        """Send one planned chunk; the items saved and the error that stopped it (both may be set).
+
+        With ``RetryPolicy(split_on_504=True)`` a chunk answered 504 ("reduce the batch") is split
+        in halves that are sent in turn, down to single entities. Opt-in: a gateway timeout does not
+        prove the server applied nothing.
+        """
+        saved, error = self._send_plan(plan, cancel)
+        if (
+            isinstance(error, ServerError)
+            and not saved
+            and len(plan.chunk) > 1
+            and self._client.retry.should_split(error.status)
+        ):
+            _logging.warning("%s: %d entities answered %d; saving them in two halves", self._name, len(plan.chunk),
+                             error.status, event="split")
+            saved = []
+            for half in _split_plan(plan):
+                part, error = self._send_chunk(half, cancel)
+                saved.extend(part)
+                if error is not None:
+                    return saved, error
+            return saved, None
+        return saved, error
+
+    def _send_plan(
+        self, plan: _ChunkPlan, cancel: threading.Event | None
+    ) -> tuple[list[SavedItem], BaseException | None]:
+        """One request for one planned chunk (see :meth:`_send_chunk`)."""
         lock: AbstractContextManager[bool] = nullcontext(False)
         if len(plan.chunk) == 1 and plan.update:
             first: Any = plan.chunk[0]
@@ -645,8 +702,8 @@ class Resource(Generic[M]):
         except ConflictError:
             obj: Any = plan.chunk[0]
             params: dict[str, Any] = {}
-            element_type = getattr(obj, "element_type", UNSET)
-            if element_type in _ELEMENT_TYPE_NAMES:
+            element_type: Any = getattr(obj, "element_type", None)
+            if isinstance(element_type, int) and element_type in _ELEMENT_TYPE_NAMES:
                 params["type"] = _ELEMENT_TYPE_NAMES[element_type]
             stored = getattr(self._get(int(item["id"]), params), "updated_at", UNSET)
             if not isinstance(stored, int) or isinstance(stored, bool):

@@ -234,3 +234,25 @@ def test_save_transport_failure_is_raised_with_the_chunk_map(sb: Sandbox) -> Non
     assert "not sent: 1" in " ".join(getattr(info.value, "__notes__", []))
     assert not any(isinstance(lead.id, int) for lead in leads)
     client.close()
+
+
+def test_split_on_504_saves_every_entity_once() -> None:
+    """Opt-in: a batch answered 504 is halved until it fits; ids come back in input order."""
+    from amocrm import RetryPolicy
+    from amocrm.testing import client_for
+
+    with Sandbox(rate_limit=None, batch_504_above=3) as sb:
+        plain = client_for(sb, auth="token", retry=RetryPolicy(attempts=1))
+        with pytest.raises(ServerError):
+            plain.leads.save([Lead(name=f"no-split-{i}") for i in range(8)])
+        assert not [e for e in sb.entities("leads") if str(e.get("name", "")).startswith("no-split")]
+
+        before = len(sb.request_log())
+        client = client_for(sb, auth="token", retry=RetryPolicy(attempts=1, split_on_504=True))
+        leads = [Lead(name=f"split-{i}") for i in range(8)]
+        saved = client.leads.save(leads)
+        assert [s.id for s in saved] == [lead.id for lead in leads]
+        stored = sorted(str(e["name"]) for e in sb.entities("leads") if str(e.get("name", "")).startswith("split-"))
+        assert stored == sorted(f"split-{i}" for i in range(8))
+        posts = [r for r in sb.request_log()[before:] if r["path"] == "/api/v2/leads" and r["method"] == "POST"]
+        assert [r["status"] for r in posts] == [504, 504, 200, 200, 504, 200, 200]  # 8 -> 4+4 -> 2+2 each
