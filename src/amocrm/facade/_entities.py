@@ -35,18 +35,8 @@ class AmoContact(CustomFieldsMixin, TagsMixin, AmoObject[Contact]):
     URL: ClassVar[str] = "/api/v2/contacts"
 
     if TYPE_CHECKING:
-        id: int | None
-        name: str | None
         first_name: str | None
         last_name: str | None
-        responsible_user_id: int | None
-        created_by: int | None
-        created_at: int | None
-        updated_at: int | None
-        account_id: int | None
-        updated_by: int | None
-        group_id: int | None
-        request_id: int | str | None
         company: common.LinkedEntity | None
         company_name: str | None
         leads: common.LinkedIds | None
@@ -85,16 +75,6 @@ class AmoCompany(CustomFieldsMixin, TagsMixin, AmoObject[Company]):
     URL: ClassVar[str] = "/api/v2/companies"
 
     if TYPE_CHECKING:
-        id: int | None
-        name: str | None
-        responsible_user_id: int | None
-        created_by: int | None
-        created_at: int | None
-        updated_at: int | None
-        account_id: int | None
-        updated_by: int | None
-        group_id: int | None
-        request_id: int | str | None
         leads: common.LinkedIds | None
         contacts: common.LinkedIds | None
         customers: common.LinkedIds | None
@@ -132,16 +112,6 @@ class AmoLead(CustomFieldsMixin, TagsMixin, AmoObject[Lead]):
     URL: ClassVar[str] = "/api/v2/leads"
 
     if TYPE_CHECKING:
-        id: int | None
-        name: str | None
-        responsible_user_id: int | None
-        created_by: int | None
-        created_at: int | None
-        updated_at: int | None
-        account_id: int | None
-        updated_by: int | None
-        group_id: int | None
-        request_id: int | str | None
         is_deleted: bool | None
         main_contact: common.LinkedEntity | None
         company: common.LinkedEntity | None
@@ -199,14 +169,6 @@ class AmoNote(AmoObject[Note]):
     SMS_OUT_NOTETYPE: ClassVar[int] = _c.SMS_OUT_NOTETYPE
 
     if TYPE_CHECKING:
-        id: int | None
-        responsible_user_id: int | None
-        created_by: int | None
-        created_at: int | None
-        updated_at: int | None
-        account_id: int | None
-        group_id: int | None
-        request_id: int | str | None
         is_editable: bool | None
         element_id: int | None
         element_type: int | None
@@ -228,14 +190,6 @@ class AmoTask(AmoObject[Task]):
     MAIL_TASKTYPE: ClassVar[int] = _c.MAIL_TASKTYPE
 
     if TYPE_CHECKING:
-        id: int | None
-        responsible_user_id: int | None
-        created_by: int | None
-        created_at: int | None
-        updated_at: int | None
-        account_id: int | None
-        group_id: int | None
-        request_id: int | str | None
         element_id: int | None
         element_type: int | None
         is_completed: bool | None
@@ -262,12 +216,6 @@ class AmoCatalog(AmoObject[Catalog]):
     URL: ClassVar[str] = "/api/v2/catalogs"
 
     if TYPE_CHECKING:
-        id: int | None
-        name: str | None
-        created_by: int | None
-        created_at: int | None
-        updated_at: int | None
-        request_id: int | str | None
         type: str | None
         can_add_elements: bool | None
         can_show_in_cards: bool | None
@@ -283,13 +231,6 @@ class AmoCatalogElement(CustomFieldsMixin, AmoObject[CatalogElement]):
     URL: ClassVar[str] = "/api/v2/catalog_elements"
 
     if TYPE_CHECKING:
-        id: int | None
-        name: str | None
         catalog_id: int | None
-        created_by: int | None
-        created_at: int | None
-        updated_at: int | None
-        updated_by: int | None
-        request_id: int | str | None
         is_deleted: bool | None
         custom_fields: list[common.CustomField] | None

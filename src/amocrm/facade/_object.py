@@ -63,6 +63,18 @@ class AmoObject(Generic[M]):
     model: M
     subdomain: str | None
 
+    if TYPE_CHECKING:  # the seed's AmoObject properties, forwarded to the model (None when unset)
+        id: int | None
+        name: str | None
+        responsible_user_id: int | None
+        created_by: int | None
+        created_at: int | None
+        updated_at: int | None
+        account_id: int | None
+        updated_by: int | None
+        group_id: int | None
+        request_id: int | str | None
+
     def __init__(self, params: Mapping[str, Any] | M | None = None, subdomain: str | None = None) -> None:
         object.__setattr__(self, "model", model_from(params, self.MODEL, type(self).__name__))
         object.__setattr__(self, "subdomain", subdomain)
