@@ -226,7 +226,9 @@ def _plain_struct(tp: type) -> bool:
 
 
 def _field_type_is_plain(tp: type) -> bool:
-    fields = dict(zip(getattr(tp, "__struct_fields__", ()), getattr(tp, "__struct_encode_fields__", ()), strict=True))
+    names: tuple[str, ...] = getattr(tp, "__struct_fields__", ())
+    wire: tuple[str, ...] = getattr(tp, "__struct_encode_fields__", ())
+    fields = dict(zip(names, wire, strict=True))
     plain = _plain_struct(tp) and fields.get("id") == "id" and fields.get("values") == "values"
     _FIELD_TYPES[tp] = plain
     if plain:
