@@ -100,10 +100,10 @@ class ClientConfig:
     #: ``limit_rows`` used when iterating offset-paged lists (the API caps it at 500).
     page_size: int = 500
     #: Pages fetched ahead while the caller consumes the current one (0 turns prefetch off). Keeping
-    #: the rate limit busy needs about latency x rate requests in flight (prefetch + 1 while the
-    #: caller waits): 1 covers answers up to ~0.28 s at 7 req/s, 2 up to ~0.43 s. Each page ahead
-    #: may cost one request past the end of a multi-page result.
-    prefetch: int = 2
+    #: the rate limit busy needs about latency x rate requests in flight (prefetch + 1): 3 covers
+    #: pages answered in up to ~0.55 s at 7 req/s. Each page ahead may cost one request past the end
+    #: of a multi-page result (a one-page result costs one request: the first page goes alone).
+    prefetch: int = 3
     #: Write requests in flight at once when a save spans several chunks (1 sends them one by one).
     save_workers: int = 3
     #: Take the entity lock around updates of single entities.
