@@ -172,6 +172,8 @@ class Sandbox(SandboxBase):
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        if self._core is not None:
+            self._core.close()
         if self._tls is not None:
             self._tls.cleanup()
             self._tls = None
@@ -216,3 +218,7 @@ class Sandbox(SandboxBase):
     def entities(self, kind: str) -> list[dict[str, Any]]:
         with self.core.lock:
             return self.core.entities(kind)
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        """Webhook POST attempts: ``time, url, event, status, ok, error, body_size, duration_ms``."""
+        return self.core.deliveries()

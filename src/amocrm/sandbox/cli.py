@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--empty-as-object", action="store_true", help="emit {} for empty tags/custom_fields")
     p.add_argument("--seed", dest="seed", action="store_true", default=True)
     p.add_argument("--no-seed", dest="seed", action="store_false")
+    p.add_argument("--no-webhook-delivery", dest="deliver_webhooks", action="store_false", default=True,
+                   help="record webhook subscriptions but never POST to subscribers")
     p.add_argument("--faults", default=None, help='JSON object of fault settings, e.g. {"error_rate":0.1,"seed":1}')
     return p
 
@@ -78,6 +80,8 @@ def options_to_argv(o: SandboxOptions) -> list[str]:
         argv.append("--empty-as-object")
     if not o.seed:
         argv.append("--no-seed")
+    if not o.deliver_webhooks:
+        argv.append("--no-webhook-delivery")
     if o.faults != FaultSettings():
         argv += ["--faults", json.dumps(o.faults.to_dict())]
     return argv

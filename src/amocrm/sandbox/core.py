@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import collections
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from . import account, incoming, read
 from .ajax import handle_ajax, not_found_page
 from .auth import SESSION_COOKIE, AuthState, Credentials
+from .delivery import Deliverer
 from .entities import SPECS, batch_size, create_entity, write_entities
 from .faults import FaultInjector, FaultPlan
 from .options import FaultSettings, SandboxOptions
 from .ratelimit import RateLimiter
 from .seed import SEED, SEED_ENTITIES
 from .store import KINDS, Store
+from .webhook_out import build_bodies, detect_events, snapshot, watched_kinds
 from .wire import BadInput, Request, Response, html_page, json_response, legacy_error
 
 __all__ = ["SandboxCore", "LOG_LIMIT", "MASK"]
@@ -58,6 +61,7 @@ class SandboxCore:
         self.log: collections.deque[dict[str, Any]] = collections.deque(maxlen=LOG_LIMIT)
         self.internal_errors: list[str] = []
         self.store: Store = Store(options.subdomain)
+        self.delivery: Deliverer = Deliverer()
         self._reset_counters()
         self._seed()
 
@@ -84,6 +88,30 @@ class SandboxCore:
             self.auth.counters[key] = 0
         self.limiter.reset()
         self.faults.configure(self.options.faults)
+        self.delivery.clear()
+
+    def close(self) -> None:
+        """Stop the webhook delivery thread (the sandbox is shutting down)."""
+        self.delivery.close()
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        return self.delivery.records()
+
+    # -- outgoing webhooks ------------------------------------------------------------------------
+    def _observed(self, kinds: tuple[str, ...], write: Callable[[], Response]) -> Response:
+        """Run ``write`` and queue a webhook POST per subscriber and event it caused (never fails the write)."""
+        if not kinds or not self.options.deliver_webhooks or not self.store.webhooks:
+            return write()
+        before = snapshot(self.store, kinds)
+        try:
+            return write()
+        finally:
+            try:
+                events = detect_events(self.store, before)
+                for url, event, body in build_bodies(events, self.store.webhooks, self.creds.subdomain):
+                    self.delivery.submit(url, event, body)
+            except Exception as exc:  # a webhook bug must not turn a good write into a 500
+                self.internal_errors.append(f"webhooks after {kinds}: {exc!r}")
 
     def counters(self) -> dict[str, Any]:
         out = dict(self.counts)
@@ -177,7 +205,11 @@ class SandboxCore:
             return denied if denied is not None else self._api(req, path[len("/api/v2/"):])
         if path.startswith("/ajax/"):
             denied = self.authenticate(req)
-            return denied if denied is not None else handle_ajax(self.store, req)
+            if denied is not None:
+                return denied
+            kind = path[len("/ajax/"):].split("/")[0]
+            kinds = watched_kinds(kind) if path.endswith("/multiple/delete") and req.method == "POST" else ()
+            return self._observed(kinds, lambda: handle_ajax(self.store, req))
         return not_found_page()
 
     def _api(self, req: Request, route: str) -> Response:
@@ -190,7 +222,7 @@ class SandboxCore:
                 limit = self.options.batch_504_above
                 if limit is not None and batch_size(body) > limit:
                     return html_page(504, "504 Gateway Time-out")
-                return write_entities(s, route, body)
+                return self._observed(watched_kinds(route), lambda: write_entities(s, route, body))
             return legacy_error(SPECS[route].wrong_method, 405)
         get_routes = {"account": account.account, "pipelines": account.pipelines, "webhooks": account.webhooks_list,
                       "widgets": account.widgets_list, "widgets/list": account.widgets_list,
@@ -210,7 +242,7 @@ class SandboxCore:
             if action in ("form", "sip"):
                 return incoming.add_incoming(s, action, body)
             if action == "accept":
-                return incoming.accept_incoming(s, body)
+                return self._observed(("leads", "contacts", "companies"), lambda: incoming.accept_incoming(s, body))
             return incoming.decline_incoming(s, body)
         return legacy_error(104, 404)
 
@@ -244,6 +276,8 @@ class SandboxCore:
         if route == "faults" and m == "DELETE":
             self.set_faults(FaultSettings())
             return json_response({}, 200, "application/json")
+        if route == "deliveries" and m == "GET":
+            return json_response(self.deliveries(), 200, "application/json")
         if route == "log" and m == "GET":
             return json_response(list(self.log), 200, "application/json")
         if route == "counters" and m == "GET":

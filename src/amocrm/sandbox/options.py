@@ -92,6 +92,7 @@ class SandboxOptions:
     empty_as_object: bool = False
     seed: bool = True
     read_timeout: float = 10.0
+    deliver_webhooks: bool = True
     faults: FaultSettings = field(default_factory=FaultSettings)
 
     def __post_init__(self) -> None:

@@ -136,3 +136,7 @@ class SandboxProcess(SandboxBase):
 
     def entities(self, kind: str) -> list[dict[str, Any]]:
         return list(self._admin("GET", f"entities/{kind}"))
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        """Webhook POST attempts: ``time, url, event, status, ok, error, body_size, duration_ms``."""
+        return list(self._admin("GET", "deliveries"))
