@@ -27,18 +27,12 @@ __all__ = ["AmoCatalog", "AmoCatalogElement", "AmoCompany", "AmoContact", "AmoLe
 IdOrIds = int | str | Iterable[int | str]
 
 
-class AmoContact(CustomFieldsMixin, TagsMixin, AmoObject[Contact]):
-    """A contact (``/api/v2/contacts``); ``first_name``/``last_name`` are sent too (the seed dropped them)."""
+class _PartyMixin(CustomFieldsMixin, TagsMixin):
+    """What contacts and companies share in the seed: linked leads and customers, phone and e-mail."""
 
-    MODEL: ClassVar[type[Any]] = Contact
-    RESOURCE: ClassVar[str] = "contacts"
-    URL: ClassVar[str] = "/api/v2/contacts"
+    model: Any
 
     if TYPE_CHECKING:
-        first_name: str | None
-        last_name: str | None
-        company: common.LinkedEntity | None
-        company_name: str | None
         leads: common.LinkedIds | None
         customers: common.LinkedIds | None
         closest_task_at: int | None
@@ -54,20 +48,34 @@ class AmoContact(CustomFieldsMixin, TagsMixin, AmoObject[Contact]):
         """Link customers by id."""
         return link_call(self, "add_customers", id)
 
-    def add_company(self, id: int | str) -> Self:
-        """Link the company (replacing any other)."""
-        return link_call(self, "add_company", id)
-
     def get_phone(self) -> Any:
         """The first phone (the PHONE field's first value), or None."""
         return self.model.phone
 
     def get_email(self) -> Any:
-        """The first e-mail, or None."""
+        """The first e-mail (the EMAIL field's first value), or None."""
         return self.model.email
 
 
-class AmoCompany(CustomFieldsMixin, TagsMixin, AmoObject[Company]):
+class AmoContact(_PartyMixin, AmoObject[Contact]):
+    """A contact (``/api/v2/contacts``); ``first_name``/``last_name`` are sent too (the seed dropped them)."""
+
+    MODEL: ClassVar[type[Any]] = Contact
+    RESOURCE: ClassVar[str] = "contacts"
+    URL: ClassVar[str] = "/api/v2/contacts"
+
+    if TYPE_CHECKING:
+        first_name: str | None
+        last_name: str | None
+        company: common.LinkedEntity | None
+        company_name: str | None
+
+    def add_company(self, id: int | str) -> Self:
+        """Link the company (replacing any other)."""
+        return link_call(self, "add_company", id)
+
+
+class AmoCompany(_PartyMixin, AmoObject[Company]):
     """A company (``/api/v2/companies``)."""
 
     MODEL: ClassVar[type[Any]] = Company
@@ -75,33 +83,11 @@ class AmoCompany(CustomFieldsMixin, TagsMixin, AmoObject[Company]):
     URL: ClassVar[str] = "/api/v2/companies"
 
     if TYPE_CHECKING:
-        leads: common.LinkedIds | None
         contacts: common.LinkedIds | None
-        customers: common.LinkedIds | None
-        closest_task_at: int | None
-        tags: list[common.Tag] | None
-        custom_fields: list[common.CustomField] | None
-        unlink: common.Unlink | None
-
-    def add_leads(self, id: IdOrIds) -> Self:
-        """Link leads by id."""
-        return link_call(self, "add_leads", id)
 
     def add_contacts(self, id: IdOrIds) -> Self:
         """Link contacts by id."""
         return link_call(self, "add_contacts", id)
-
-    def add_customers(self, id: IdOrIds) -> Self:
-        """Link customers by id."""
-        return link_call(self, "add_customers", id)
-
-    def get_phone(self) -> Any:
-        """The first phone, or None."""
-        return self.model.phone
-
-    def get_email(self) -> Any:
-        """The first e-mail, or None."""
-        return self.model.email
 
 
 class AmoLead(CustomFieldsMixin, TagsMixin, AmoObject[Lead]):
