@@ -17,10 +17,13 @@ import msgspec
 import pydantic
 
 from amocrm import AmoClient
-from amocrm._http import decoder_for
-from amocrm._resource import _page_type
+from amocrm._core.response import wrapper_type
+from amocrm._core.save import plan
+from amocrm._core.wire import decoder_for
 from amocrm.models import Lead
 from amocrm.sandbox import Sandbox
+from amocrm.v2 import PROFILE
+from amocrm.v2.writes import check_lead, write_lead
 
 from ._common import Row, fetch_page_bytes, measure_together, seed_leads
 
@@ -119,13 +122,13 @@ def _page(smoke: bool) -> bytes:
 def run(smoke: bool = False) -> list[Row]:
     data = _page(smoke)
     rounds, min_time = (3, 0.02) if smoke else (9, 0.3)
-    page_type = _page_type(Lead, "items", "embedded")
+    page_type = wrapper_type(list[Lead], ("_embedded", "items"), paged=True)
     typed = decoder_for(page_type)
     plain = msgspec.json.Decoder()
     p_page = pydantic.TypeAdapter(PPage)
 
     page = typed.decode(data)
-    leads: list[Lead] = page.embedded.items
+    leads: list[Lead] = page.v.v
     n = len(leads)
     assert n == (20 if smoke else PAGE), n
     assert p_page.validate_json(data).embedded.items[-1].id == leads[-1].id  # type: ignore[union-attr]
@@ -145,8 +148,10 @@ def run(smoke: bool = False) -> list[Row]:
     encoder = msgspec.json.Encoder()
 
     def sdk_encode() -> bytes:
-        plan = resource._plan_chunk(chunk)
-        return encoder.encode({"update": plan.update})
+        chunks = plan(chunk, write_lead, len(chunk), string_request_ids=False, checker=check_lead)
+        resource._stamp(chunks)
+        _method, body, _entries = PROFILE.write_requests(chunks[0].entries)[0]
+        return encoder.encode(body)
 
     body = msgspec.json.decode(sdk_encode())
     p_leads = pydantic.TypeAdapter(list[PLead])

@@ -135,7 +135,7 @@ def run(smoke: bool = False) -> list[Row]:
         base = SeedLikeClient(sb.base_url, sb.issue_tokens()["access_token"], rate)
 
         def sdk_iter() -> int:
-            return sum(1 for _ in sdk.leads.iter(page_size=page))
+            return sum(1 for _ in sdk.leads.list(page_size=page))
 
         it_sdk = _timed(sb, sdk_iter)
         it_base = _timed(sb, lambda: base.iterate(page))

@@ -16,23 +16,27 @@ from pathlib import Path
 from typing import Any
 
 from codegen.errors import SpecError
-from codegen.spec import Spec
+from codegen.spec import Version
 
 __all__ = ["DMCG_VERSION", "render_models"]
 
 DMCG_VERSION = "0.89.0"
 TEMPLATES = Path(__file__).parent / "templates"
-MIXINS_MODULE = "amocrm.models._mixins"
-BASE_MODULE = "amocrm.models._base"
+BASE_MODULE = "amocrm.lib.base"
+
+
+def mixins_module(version: str) -> str:
+    """Where the hand-written helper mixins of ``version``'s models live."""
+    return f"amocrm.lib.{version}.mixins"
 
 
 def _has_flex(schema: dict[str, Any]) -> bool:
     return any(isinstance(p, dict) and "x-flex" in p for p in (schema.get("properties") or {}).values())
 
 
-def _bases(schema: dict[str, Any], mixins: list[str]) -> list[str]:
+def _bases(schema: dict[str, Any], mixins: list[str], version: str) -> list[str]:
     base = "AmoFlexModel" if _has_flex(schema) else "AmoStruct"
-    return [f"{MIXINS_MODULE}.{m}" for m in mixins] + [f"{BASE_MODULE}.{base}"]
+    return [f"{mixins_module(version)}.{m}" for m in mixins] + [f"{BASE_MODULE}.{base}"]
 
 
 def _rewrite_refs(node: Any) -> Any:
@@ -49,15 +53,15 @@ def _rewrite_refs(node: Any) -> Any:
     return node
 
 
-def to_json_schemas(spec: Spec) -> dict[str, dict[str, Any]]:
+def to_json_schemas(version: Version) -> dict[str, dict[str, Any]]:
     """``{stem: JSON Schema}`` as fed to datamodel-codegen."""
     out: dict[str, dict[str, Any]] = {}
-    for stem, entity in spec.entities.items():
+    for stem, entity in version.entities.items():
         raw = _rewrite_refs(entity.raw)
         doc: dict[str, Any] = {"$schema": "https://json-schema.org/draft/2020-12/schema"}
         if entity.title:
             doc.update({k: v for k, v in raw.items() if k not in ("x-mixins", "$defs", "$schema")})
-            doc["customBasePath"] = _bases(entity.raw, entity.mixins)
+            doc["customBasePath"] = _bases(entity.raw, entity.mixins, version.id)
         else:
             doc["description"] = entity.description
         if entity.defs:
@@ -65,7 +69,7 @@ def to_json_schemas(spec: Spec) -> dict[str, dict[str, Any]]:
             for name, schema in raw["$defs"].items():
                 d = {k: v for k, v in schema.items() if k != "x-mixins"}
                 d["title"] = name
-                d["customBasePath"] = _bases(schema, list(schema.get("x-mixins") or []))
+                d["customBasePath"] = _bases(schema, list(schema.get("x-mixins") or []), version.id)
                 defs[name] = d
             doc["$defs"] = defs
         out[stem] = doc
@@ -91,16 +95,16 @@ def dmcg_args(src: Path, out: Path, header: str) -> list[str]:
         "--disable-timestamp",
         "--formatters", "builtin",
         "--custom-template-dir", str(TEMPLATES / "dmcg"),
-        "--field-extra-keys", "x-flex", "x-write", "readOnly",
+        "--field-extra-keys", "x-flex",
         "--additional-imports",
-        "typing.ClassVar,amocrm.models._types.FlexList,amocrm.models._types.FlexObj",
+        "typing.ClassVar,amocrm.lib.types.FlexList,amocrm.lib.types.FlexObj",
         "--custom-file-header", header,
     ]  # fmt: skip
 
 
-def render_models(spec: Spec, out_dir: Path, header: str) -> None:
+def render_models(version: Version, out_dir: Path, header: str) -> None:
     """Write ``out_dir/<stem>.py`` for every entity file (``__init__.py`` is rendered separately)."""
-    schemas = to_json_schemas(spec)
+    schemas = to_json_schemas(version)
     with tempfile.TemporaryDirectory(prefix="amocrm-codegen-") as tmp:
         src = Path(tmp) / "schemas"
         src.mkdir()
@@ -115,7 +119,7 @@ def render_models(spec: Spec, out_dir: Path, header: str) -> None:
         cmd = [sys.executable, "-m", "datamodel_code_generator", *dmcg_args(src, staging, header)]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False, cwd=tmp)
         if proc.returncode != 0:
-            raise SpecError(str(spec.root / "entities"), "", f"datamodel-codegen failed:\n{proc.stderr.strip()}")
+            raise SpecError(str(version.root / "entities"), "", f"datamodel-codegen failed:\n{proc.stderr.strip()}")
         out_dir.mkdir(parents=True, exist_ok=True)
         for path in sorted(staging.glob("*.py")):
             text = path.read_text(encoding="utf-8")

@@ -1,9 +1,15 @@
-"""Load and validate ``spec/``: entity schemas, resource definitions and constants.
+"""Load and validate ``spec/`` into the generator's intermediate form (the dataclasses below).
 
-Every problem raises :class:`~codegen.errors.SpecError` naming the file and the dotted key, e.g.
-``spec/resources/leads.yaml: paging.style: unknown value 'pages' (expected one of: ...)``.
-The checks are deliberately closed-world: an unknown key is an error, so a typo never silently
-drops a setting.
+``spec/versions.yaml`` names the API versions and the default one; each version has a folder
+(``spec/<version>/``) with entity schemas, resources and constants. Every problem raises
+:class:`~codegen.errors.SpecError` naming the file and the dotted key, e.g.
+``spec/v2/resources/leads.yaml: operations.list.paging: unknown paging preset 'pages' (known: offset)``.
+The checks are closed-world: an unknown key is an error, so a typo never silently drops a setting.
+
+An operation is an HTTP method and a path template with typed path parameters, query and header
+parameters, a body (built from typed body parameters, optionally through a template), a response
+(a type found at a dotted path of the answer) and an optional paging style. ``kind: save``
+operations are batch writes whose wire form is the version's write style.
 """
 
 from __future__ import annotations
@@ -19,39 +25,54 @@ import yaml  # type: ignore[import-untyped]
 from codegen.errors import SpecError
 
 __all__ = [
+    "BUILTIN_TYPES",
     "CONVERSIONS",
     "Entity",
     "Operation",
+    "Paging",
     "Param",
     "Resource",
+    "ResponseSpec",
     "Spec",
+    "TypeRef",
+    "Version",
     "load_spec",
 ]
 
-#: Write conversions understood by ``amocrm.models._write`` (``x-write.from``).
-CONVERSIONS = ("value", "ids", "id", "tag_names", "custom_fields")
+#: Write conversions of ``x-write.from``: ``value`` (nested models by their own write rules),
+#: ``ids`` (``{"id": [..]}`` -> ``[..]``), ``id`` (``{"id": ..}`` -> id), ``tag_names`` (tags -> names).
+CONVERSIONS = ("value", "ids", "id", "tag_names")
 JSON_TYPES = ("string", "integer", "number", "boolean", "object", "array", "null")
-PARAM_TYPES = ("int", "str", "bool", "ids", "strs", "literal", "literals", "csv", "mapping", "datetime")
-#: Operation kinds and the resource settings they need.
-OPERATION_KINDS = (
-    "list",
-    "iter",
-    "pages",
-    "get",
-    "save",
-    "delete",
-    "object_get",
-    "get_by_uid",
-    "incoming_add",
-    "incoming_accept",
-    "incoming_decline",
-    "incoming_summary",
-    "webhook_change",
-    "webhook_change_many",
-)
-PAGING_STYLES = ("offset", "page", "links", "none")
-WRITE_STYLES = ("envelope", "array", "none")
-ENVELOPES = ("embedded", "root", "object")
+#: Parameter types understood by the runtime (``amocrm._core.params``).
+PARAM_TYPES = (
+    "id", "ids", "int", "number", "str", "strs", "bool", "literal", "literals", "csv",
+    "timestamp", "time", "http_date", "range", "object", "json", "model", "models", "refs",
+)  # fmt: skip
+#: Types of the keys of an ``object`` parameter's ``fields``.
+FIELD_TYPES = ("id", "ids", "int", "number", "str", "strs", "bool", "literal", "literals", "timestamp", "time",
+               "range", "object", "json")
+LOCATIONS = ("query", "path", "header", "body")
+METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
+PAGING_STYLES = ("offset", "page", "links")
+WRITE_STYLES = ("envelope", "array")
+ERROR_FORMATS = ("legacy", "problem_json")
+AUTH_KINDS = ("oauth2", "long_lived_token", "api_key")
+EMPTY = ("error", "empty", "none", "default")
+#: Response checks a version's profile implements (``response.check``), by error format.
+CHECKS = {"legacy": ("status",), "problem_json": ()}
+#: Types provided by the runtime that responses may name.
+BUILTIN_TYPES = ("str", "int", "float", "bool", "json", "SavedItem")
+#: Names the generated methods use themselves.
+RESERVED_PARAMS = {"self", "page_size", "offset", "page", "batch_size", "continue_on_error", "timeout"}
+
+_VERSIONS_KEYS = {"default", "versions"}
+_VERSION_KEYS = {"description", "base_path", "write", "errors", "auth", "paging"}
+_PAGING_KEYS = {"style", "size_param", "offset_param", "page_param", "max"}
+_RESOURCE_KEYS = {"name", "class", "description", "model", "lock_kind", "operations"}
+_OP_KEYS = {"description", "kind", "method", "path", "params", "paging", "body", "response", "batch_max"}
+_PARAM_KEYS = {"in", "wire", "type", "values", "required", "description", "fields", "model", "chunk"}
+_FIELD_KEYS = {"type", "values", "description", "fields", "wire"}
+_RESPONSE_KEYS = {"type", "at", "pick", "empty", "check", "write_back"}
 
 _ENTITY_KEYS = {"$schema", "title", "description", "type", "properties", "required", "$defs", "x-mixins"}
 _DEF_KEYS = {"title", "description", "type", "properties", "required", "x-mixins"}
@@ -71,11 +92,16 @@ _PROP_KEYS = {
 }
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CLASS = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+_VERSION_ID = re.compile(r"^v[0-9]+$")
+#: AmoClient attributes a resource name must not shadow (client.leads sits beside them).
+_CLIENT_ATTRS = {"config", "request", "ajax", "close", "domain", "subdomain", "base_url", "auth", "throttle", "retry",
+                 "locker", "timeout", "last_response", "send", "with_raw_response", "get_account_domain"}
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 @dataclass
 class Entity:
-    """One ``spec/entities/*.yaml`` file: a main schema (``title``) and/or auxiliary ``$defs``."""
+    """One ``spec/<version>/entities/*.yaml`` file: a main schema (``title``) and/or auxiliary ``$defs``."""
 
     file: str
     stem: str
@@ -87,91 +113,234 @@ class Entity:
 
 
 @dataclass
+class Paging:
+    """How a list operation pages: ``offset`` (size + offset), ``page`` (page number) or ``links`` (``_links.next``)."""
+
+    style: str
+    max: int
+    size_param: str | None = None
+    offset_param: str | None = None
+    page_param: str | None = None
+
+
+@dataclass
+class TypeRef:
+    """A response type: ``Name``, ``list[X]`` or ``dict[str, X]``; ``name`` is a class or a builtin."""
+
+    container: str  # "" | "list" | "dict"
+    name: str
+
+    @property
+    def python(self) -> str:
+        inner = _BUILTIN_PYTHON.get(self.name, self.name)
+        if self.container == "list":
+            return f"builtins.list[{inner}]"
+        if self.container == "dict":
+            return f"builtins.dict[str, {inner}]"
+        return inner
+
+    @property
+    def is_model(self) -> bool:
+        return self.name not in BUILTIN_TYPES
+
+
+_BUILTIN_PYTHON = {"str": "str", "int": "int", "float": "float", "bool": "bool", "json": "Any", "SavedItem": "SavedItem"}
+
+
+@dataclass
 class Param:
-    """A list filter (query parameter or header) of a resource."""
+    """One argument of a generated method and where it goes on the wire."""
 
     name: str
     wire: str
+    location: str
     type: str
     description: str
-    values: list[str] = field(default_factory=list)
     required: bool = False
-    location: str = "query"
-    #: For ``mapping`` parameters: the documented keys, rendered as a TypedDict
-    #: (``{key: {"type": .., "description": .., "values": [..]}}``).
+    values: list[Any] = field(default_factory=list)
+    #: ``object`` parameters: the documented keys (rendered as a TypedDict and checked at run time).
     fields: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: ``model``/``models``/``refs``: the class of the objects.
+    model: str | None = None
+    #: ``refs``/``models``/``ids``/``strs`` body parameters: at most this many per request (the call is split).
+    chunk: int | None = None
     typed_name: str = ""
 
 
 @dataclass
+class ResponseSpec:
+    """What an operation returns: ``type`` found at ``at`` (dotted keys) of the answer."""
+
+    type: TypeRef | None
+    at: list[str]
+    pick: str | None = None
+    empty: str = "error"
+    check: str | None = None
+    write_back: tuple[str, str] | None = None
+
+
+@dataclass
 class Operation:
-    """A method of a resource: ``name`` is the Python method, ``kind`` picks the implementation."""
+    """One method of a resource (``kind: call``) or a batch write (``kind: save``)."""
 
     name: str
     kind: str
     description: str
-    path: str | None = None
-    result: str | None = None
+    method: str
+    path: str
+    params: list[Param]
+    response: ResponseSpec
+    paging: Paging | None = None
+    body: Any = None
+    batch_max: int = 0
+
+    @property
+    def path_params(self) -> list[Param]:
+        return [p for p in self.params if p.location == "path"]
 
 
 @dataclass
 class Resource:
-    """One ``spec/resources/*.yaml`` file."""
+    """One ``spec/<version>/resources/*.yaml`` file."""
 
     file: str
     name: str
     class_name: str
     description: str
-    api: str
-    path: str
     model_file: str
     model: str
-    items_key: str
-    envelope: str
-    paging: dict[str, Any]
-    write: dict[str, Any]
     lock_kind: str
-    params: list[Param]
     operations: list[Operation]
 
 
 @dataclass
+class Version:
+    """One API version: its profile (``spec/versions.yaml``) and its entities, resources and constants."""
+
+    id: str
+    description: str
+    base_path: str
+    write: str
+    errors: str
+    auth: list[str]
+    paging: dict[str, Paging]
+    root: Path
+    entities: dict[str, Entity] = field(default_factory=dict)
+    resources: list[Resource] = field(default_factory=list)
+    constants: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def classes(self) -> dict[str, str]:
+        """Class name -> module (entity file stem)."""
+        out: dict[str, str] = {}
+        for stem, entity in self.entities.items():
+            for name in ([entity.title] if entity.title else []) + list(entity.defs):
+                out[name] = stem
+        return out
+
+
+@dataclass
 class Spec:
-    """The whole validated spec."""
+    """The whole validated spec: every version, and the default one."""
 
     root: Path
-    entities: dict[str, Entity]
-    resources: list[Resource]
-    constants: dict[str, Any]
+    default: str
+    versions: dict[str, Version]
 
 
-def load_spec(root: Path, *, known_mixins: set[str] | None = None) -> Spec:
-    """Read and validate every spec file under ``root`` (sorted, so the result is deterministic)."""
+def load_spec(root: Path, *, known_mixins: dict[str, set[str]] | None = None) -> Spec:
+    """Read and validate every spec file under ``root`` (sorted, so the result is deterministic).
+
+    ``known_mixins`` maps a version to the helper mixin names its entities may use.
+    """
     root = Path(root)
     if not root.is_dir():
         raise SpecError(str(root), "", "spec directory not found")
-    entities: dict[str, Entity] = {}
-    for path in sorted((root / "entities").glob("*.yaml")):
+    vfile, data = _read_yaml(root, root / "versions.yaml")
+    data = _mapping(data, vfile, "")
+    _keys(data, _VERSIONS_KEYS, vfile, "")
+    versions_raw = _mapping(data.get("versions"), vfile, "versions")
+    _need(bool(versions_raw), vfile, "versions", "must not be empty")
+    versions: dict[str, Version] = {}
+    for vid, raw in versions_raw.items():
+        key = f"versions.{vid}"
+        _need(bool(_VERSION_ID.match(vid)), vfile, key, f"{vid!r} is not a version id (v2, v4, ...)")
+        raw = _mapping(raw, vfile, key)
+        _keys(raw, _VERSION_KEYS, vfile, key)
+        for required in ("description", "base_path", "write", "errors", "auth"):
+            _need(required in raw, vfile, f"{key}.{required}", "missing required key")
+        base = _string(raw["base_path"], vfile, f"{key}.base_path")
+        _need(base.startswith("/") and not base.endswith("/"), vfile, f"{key}.base_path", "must start with '/' and not end with it")
+        auth = raw["auth"]
+        _need(isinstance(auth, list) and bool(auth), vfile, f"{key}.auth", "expected a non-empty list")
+        for i, kind in enumerate(auth):
+            _choice(kind, AUTH_KINDS, vfile, f"{key}.auth.{i}")
+        presets: dict[str, Paging] = {}
+        for pname, praw in _mapping(raw.get("paging") or {}, vfile, f"{key}.paging").items():
+            _need(bool(_IDENT.match(pname)), vfile, f"{key}.paging.{pname}", "preset names are identifiers")
+            presets[pname] = _paging(praw, vfile, f"{key}.paging.{pname}")
+        folder = root / vid
+        _need(folder.is_dir(), vfile, key, f"no folder {_rel(root, folder)} for this version")
+        versions[vid] = Version(
+            id=vid,
+            description=_string(raw["description"], vfile, f"{key}.description"),
+            base_path=base,
+            write=_choice(raw["write"], WRITE_STYLES, vfile, f"{key}.write"),
+            errors=_choice(raw["errors"], ERROR_FORMATS, vfile, f"{key}.errors"),
+            auth=list(auth),
+            paging=presets,
+            root=folder,
+        )
+    default = data.get("default")
+    _need(isinstance(default, str) and default in versions, vfile, "default",
+          f"must name one of the versions ({', '.join(versions)}), got {default!r}")
+    for version in versions.values():
+        mixins = None if known_mixins is None else known_mixins.get(version.id, set())
+        _load_version(root, version, mixins)
+    return Spec(root=root, default=str(default), versions=versions)
+
+
+def _load_version(root: Path, version: Version, known_mixins: set[str] | None) -> None:
+    folder = version.root
+    for path in sorted((folder / "entities").glob("*.yaml")):
         entity = _load_entity(root, path, known_mixins)
-        entities[entity.stem] = entity
-    if not entities:
-        raise SpecError(_rel(root, root / "entities"), "", "no entity files (*.yaml)")
-    _check_entity_names(entities)
-    for entity in entities.values():
-        _check_refs(entity, entities)
-    resources = [_load_resource(root, p, entities) for p in sorted((root / "resources").glob("*.yaml"))]
+        version.entities[entity.stem] = entity
+    if not version.entities:
+        raise SpecError(_rel(root, folder / "entities"), "", "no entity files (*.yaml)")
+    _check_entity_names(version.entities)
+    for entity in version.entities.values():
+        _check_refs(entity, version.entities)
+    classes = version.classes
+    version.resources = [_load_resource(root, p, version, classes) for p in sorted((folder / "resources").glob("*.yaml"))]
     names: dict[str, str] = {}
-    for res in resources:
+    for res in version.resources:
         if res.name in names:
             raise SpecError(res.file, "name", f"duplicate resource name {res.name!r} (also in {names[res.name]})")
         names[res.name] = res.file
-    classes = {n for e in entities.values() for n in ([e.title] if e.title else []) + list(e.defs)}
-    for res in resources:
-        for op in res.operations:
-            if op.result is not None and op.result not in classes:
-                raise SpecError(res.file, f"operations.{op.name}.result", f"dangling reference: no class {op.result!r}")
-    constants = _load_constants(root)
-    return Spec(root=root, entities=entities, resources=resources, constants=constants)
+    version.constants = _load_constants(root, folder)
+
+
+def _paging(raw: Any, file: str, key: str) -> Paging:
+    raw = _mapping(raw, file, key)
+    _keys(raw, _PAGING_KEYS, file, key)
+    style = _choice(raw.get("style"), PAGING_STYLES, file, f"{key}.style")
+    for k in ("size_param", "offset_param", "page_param"):
+        if k in raw:
+            _string(raw[k], file, f"{key}.{k}")
+    _need("max" in raw, file, f"{key}.max", "required: the largest page size the API allows")
+    maximum = _int(raw["max"], file, f"{key}.max")
+    _need(maximum > 0, file, f"{key}.max", "must be positive")
+    if style == "offset":
+        for k in ("size_param", "offset_param"):
+            _need(k in raw, file, f"{key}.{k}", "required for style offset")
+        _need("page_param" not in raw, file, f"{key}.page_param", "not used by style offset")
+    else:
+        _need("page_param" in raw, file, f"{key}.page_param", f"required for style {style}")
+        _need("offset_param" not in raw, file, f"{key}.offset_param", f"not used by style {style}")
+        if style == "links":
+            _need("size_param" in raw, file, f"{key}.size_param", "required for style links")
+    return Paging(style=style, max=maximum, size_param=raw.get("size_param"), offset_param=raw.get("offset_param"),
+                  page_param=raw.get("page_param"))
 
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -186,6 +355,8 @@ def _rel(root: Path, path: Path) -> str:
 
 def _read_yaml(root: Path, path: Path) -> tuple[str, Any]:
     file = _rel(root, path)
+    if not path.is_file():
+        raise SpecError(file, "", "file not found")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -384,207 +555,298 @@ def _check_entity_names(entities: dict[str, Entity]) -> None:
 
 # --------------------------------------------------------------------------------------------- resources
 
-_RESOURCE_KEYS = {
-    "name",
-    "class",
-    "description",
-    "api",
-    "path",
-    "model",
-    "items_key",
-    "envelope",
-    "paging",
-    "write",
-    "lock_kind",
-    "params",
-    "operations",
-}
-_PAGING_KEYS = {"style", "size_param", "offset_param", "page_param", "max"}
-_WRITE_KEYS = {"style", "batch_max", "delete"}
-_PARAM_KEYS = {"name", "wire", "type", "values", "required", "in", "description", "fields"}
-#: Value types of the keys of a typed ``mapping`` parameter (``range`` is ``{"from": .., "to": ..}``).
-FIELD_TYPES = ("int", "str", "bool", "ids", "strs", "literal", "range", "mapping")
-_OP_KEYS = {"kind", "path", "description", "result"}
-#: Operation kinds that return a model named by ``result``.
-RESULT_KINDS = ("incoming_accept", "incoming_summary", "webhook_change", "webhook_change_many")
-_RESERVED_PARAMS = {"self", "page_size", "limit_offset", "limit_rows", "page", "id_", "objects", "batch_size"}
 
-
-def _load_resource(root: Path, path: Path, entities: dict[str, Entity]) -> Resource:
+def _load_resource(root: Path, path: Path, version: Version, classes: dict[str, str]) -> Resource:
     file, data = _read_yaml(root, path)
     data = _mapping(data, file, "")
     _keys(data, _RESOURCE_KEYS, file, "")
-    for required in ("name", "description", "api", "path", "model", "envelope", "paging", "write", "operations"):
+    for required in ("name", "description", "model", "operations"):
         _need(required in data, file, required, "missing required key")
     name = _string(data["name"], file, "name")
     _need(bool(re.fullmatch(r"[a-z][a-z0-9_]*", name)), file, "name", f"{name!r} must be snake_case")
     _need(not keyword.iskeyword(name), file, "name", f"{name!r} is a Python keyword")
+    _need(name not in _CLIENT_ATTRS and not _VERSION_ID.match(name), file, "name",
+          f"{name!r} would shadow a client attribute")
     class_name = data.get("class") or "".join(p.capitalize() for p in name.split("_")) + "Resource"
-    _need(bool(_CLASS.match(class_name)), file, "class", f"{class_name!r} is not a PascalCase class name")
+    _need(isinstance(class_name, str) and bool(_CLASS.match(class_name)), file, "class",
+          f"{class_name!r} is not a PascalCase class name")
     description = _string(data["description"], file, "description")
-    api = _choice(data["api"], ("v2", "v4"), file, "api")
-    res_path = _string(data["path"], file, "path")
-    _need(res_path.startswith("/"), file, "path", "must start with '/'")
     model_file = _string(data["model"], file, "model")
-    entity = entities.get(model_file[: -len(".yaml")]) if model_file.endswith(".yaml") else None
+    entity = version.entities.get(model_file[: -len(".yaml")]) if model_file.endswith(".yaml") else None
     _need(entity is not None, file, "model", f"dangling reference {model_file!r}: no file entities/{model_file}")
     assert entity is not None
     _need(entity.title is not None, file, "model", f"{model_file!r} has no main schema (title)")
-    envelope = _choice(data["envelope"], ENVELOPES, file, "envelope")
-    items_key = data.get("items_key", "items")
-    _need(isinstance(items_key, str), file, "items_key", f"expected a string, got {items_key!r}")
-    if envelope != "object":
-        _need(bool(items_key) and bool(_IDENT.match(items_key)), file, "items_key", "needs a key name for lists")
-
-    paging = _mapping(data["paging"], file, "paging")
-    _keys(paging, _PAGING_KEYS, file, "paging")
-    style = _choice(paging.get("style"), PAGING_STYLES, file, "paging.style")
-    for k in ("size_param", "offset_param", "page_param"):
-        if k in paging:
-            _string(paging[k], file, f"paging.{k}")
-    if "max" in paging:
-        _need(_int(paging["max"], file, "paging.max") > 0, file, "paging.max", "must be positive")
-    if style == "offset":
-        for k in ("size_param", "offset_param", "max"):
-            _need(k in paging, file, f"paging.{k}", "required for style offset")
-    if style in ("page", "links"):
-        _need("page_param" in paging, file, "paging.page_param", f"required for style {style}")
-    if style == "links":
-        _need("size_param" in paging and "max" in paging, file, "paging.size_param", "links paging needs size_param, max")
-
-    write = _mapping(data["write"], file, "write")
-    _keys(write, _WRITE_KEYS, file, "write")
-    wstyle = _choice(write.get("style"), WRITE_STYLES, file, "write.style")
-    if "batch_max" in write:
-        _need(_int(write["batch_max"], file, "write.batch_max") > 0, file, "write.batch_max", "must be positive")
-    if wstyle != "none":
-        _need("batch_max" in write, file, "write.batch_max", "required when writes are enabled")
-    if "delete" in write:
-        _bool(write["delete"], file, "write.delete")
-
     lock_kind = _string(data.get("lock_kind", name), file, "lock_kind")
-    params = _load_params(data.get("params") or [], file)
-    for param in params:
-        if param.fields:
-            param.typed_name = class_name.removesuffix("Resource") + "".join(
-                part.capitalize() for part in param.name.strip("_").split("_")
-            )
-    operations = _load_operations(data["operations"], file, style, wstyle, bool(write.get("delete")), envelope)
-    return Resource(
-        file=file,
-        name=name,
-        class_name=class_name,
-        description=description,
-        api=api,
-        path=res_path,
-        model_file=model_file,
-        model=entity.title or "",
-        items_key=items_key,
-        envelope=envelope,
-        paging=dict(paging),
-        write=dict(write),
-        lock_kind=lock_kind,
-        params=params,
-        operations=operations,
-    )
+    ops_raw = _mapping(data["operations"], file, "operations")
+    _need(bool(ops_raw), file, "operations", "must not be empty")
+    operations = [
+        _load_operation(op_name, op_raw, file, version, classes, entity.title or "", class_name)
+        for op_name, op_raw in ops_raw.items()
+    ]
+    return Resource(file=file, name=name, class_name=class_name, description=description, model_file=model_file,
+                    model=entity.title or "", lock_kind=lock_kind, operations=operations)
 
 
-def _load_params(items: Any, file: str) -> list[Param]:
-    _need(isinstance(items, list), file, "params", "expected a list")
-    params: list[Param] = []
-    seen: set[str] = set()
-    for i, raw in enumerate(items):
-        key = f"params.{i}"
-        raw = _mapping(raw, file, key)
-        _keys(raw, _PARAM_KEYS, file, key)
-        name = _string(raw.get("name"), file, f"{key}.name")
-        _need(bool(_IDENT.match(name)) and not keyword.iskeyword(name), file, f"{key}.name", f"{name!r} is not a valid argument name")
-        _need(name not in _RESERVED_PARAMS, file, f"{key}.name", f"{name!r} is reserved by the generated methods")
-        _need(name not in seen, file, f"{key}.name", f"duplicate parameter {name!r}")
-        seen.add(name)
-        ptype = _choice(raw.get("type"), PARAM_TYPES, file, f"{key}.type")
-        values = raw.get("values", [])
-        if ptype in ("literal", "literals", "csv"):
-            _need(isinstance(values, list) and bool(values), file, f"{key}.values", f"type {ptype} needs a list of values")
-            for v in values:
-                _string(v, file, f"{key}.values")
+def _load_operation(name: str, raw: Any, file: str, version: Version, classes: dict[str, str], model: str,
+                    class_name: str) -> Operation:
+    key = f"operations.{name}"
+    _need(bool(re.fullmatch(r"[a-z][a-z0-9_]*", name)) and not keyword.iskeyword(name), file, key,
+          f"{name!r} must be a snake_case method name")
+    _need(name not in ("with_raw_response",), file, key, f"{name!r} is reserved")
+    raw = _mapping(raw, file, key)
+    _keys(raw, _OP_KEYS, file, key)
+    description = _string(raw.get("description"), file, f"{key}.description")
+    kind = _choice(raw.get("kind", "call"), ("call", "save"), file, f"{key}.kind")
+    _need("path" in raw, file, f"{key}.path", "missing required key")
+    op_path = _string(raw["path"], file, f"{key}.path")
+    _need(op_path.startswith("/") and "?" not in op_path and "#" not in op_path, file, f"{key}.path",
+          "must start with '/' and hold no query")
+    params = _load_params(raw.get("params") or {}, file, f"{key}.params", classes, class_name, name)
+    by_name = {p.name: p for p in params}
+    placeholders = _PLACEHOLDER.findall(op_path)
+    _need(len(set(placeholders)) == len(placeholders), file, f"{key}.path", "a path parameter appears twice")
+    for ph in placeholders:
+        p = by_name.get(ph)
+        _need(p is not None and p.location == "path", file, f"{key}.path",
+              f"{{{ph}}} needs a parameter {ph!r} with in: path")
+    for p in params:
+        if p.location == "path":
+            _need(p.name in placeholders, file, f"{key}.params.{p.name}", f"in: path but the path has no {{{p.name}}}")
+            _need(p.type in ("id", "int", "str", "literal"), file, f"{key}.params.{p.name}.type",
+                  "path parameters are id, int, str or literal")
+            _need(p.required, file, f"{key}.params.{p.name}.required", "path parameters are required")
+    if kind == "save":
+        return _load_save(name, raw, key, file, description, op_path, params, version, model)
+
+    method = _choice(raw.get("method"), METHODS, file, f"{key}.method")
+    body_params = [p for p in params if p.location == "body"]
+    body: Any = raw.get("body")
+    if method == "GET":
+        _need(not body_params and body is None, file, key, "a GET has no body")
+    if body is not None:
+        used = set(_template_refs(body, file, f"{key}.body"))
+        for ref in used:
+            p = by_name.get(ref)
+            _need(p is not None and p.location == "body", file, f"{key}.body", f"${ref} names no body parameter")
+        for p in body_params:
+            _need(p.name in used, file, f"{key}.params.{p.name}", "a body parameter the body template does not use")
+    paging = None
+    if "paging" in raw:
+        pr = raw["paging"]
+        if isinstance(pr, str):
+            _need(pr in version.paging, file, f"{key}.paging",
+                  f"unknown paging preset {pr!r} (known: {', '.join(sorted(version.paging)) or 'none'})")
+            paging = version.paging[pr]
         else:
-            _need("values" not in raw, file, f"{key}.values", f"only literal/literals/csv take values, not {ptype}")
-        fields: dict[str, dict[str, Any]] = {}
-        if "fields" in raw:
-            _need(ptype == "mapping", file, f"{key}.fields", f"only type mapping takes fields, not {ptype}")
-            for fname, fconf in _mapping(raw["fields"], file, f"{key}.fields").items():
-                fkey = f"{key}.fields.{fname}"
-                _need(bool(_IDENT.match(fname)), file, fkey, f"{fname!r} is not a valid key name")
-                fconf = _mapping(fconf, file, fkey)
-                _keys(fconf, {"type", "description", "values"}, file, fkey)
-                ftype = _choice(fconf.get("type"), FIELD_TYPES, file, f"{fkey}.type")
-                fvalues = fconf.get("values", [])
-                if ftype == "literal":
-                    _need(isinstance(fvalues, list) and bool(fvalues)
-                          and all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in fvalues),
-                          file, f"{fkey}.values", "type literal needs a list of strings or integers")
-                else:
-                    _need("values" not in fconf, file, f"{fkey}.values", f"only literal takes values, not {ftype}")
-                fields[fname] = {
-                    "type": ftype,
-                    "values": list(fvalues),
-                    "description": _string(fconf.get("description"), file, f"{fkey}.description"),
-                }
-        location = _choice(raw.get("in", "query"), ("query", "header"), file, f"{key}.in")
+            paging = _paging(pr, file, f"{key}.paging")
+        _need(method == "GET", file, f"{key}.paging", "only GET operations page")
+        for wire in (paging.size_param, paging.offset_param, paging.page_param):
+            _need(wire is None or all(p.wire != wire for p in params), file, f"{key}.paging",
+                  f"{wire!r} is set by the paging itself; do not declare it as a parameter")
+    response = _load_response(raw.get("response"), file, f"{key}.response", classes, by_name, version)
+    if paging is not None:
+        _need(response.type is not None and response.type.container == "list" and response.pick is None, file,
+              f"{key}.response.type", "a paged operation returns list[...]")
+    return Operation(name=name, kind="call", description=description, method=method, path=op_path, params=params,
+                     response=response, paging=paging, body=body)
+
+
+def _load_save(name: str, raw: dict[str, Any], key: str, file: str, description: str, op_path: str,
+               params: list[Param], version: Version, model: str) -> Operation:
+    for k in ("method", "body", "paging"):
+        _need(k not in raw, file, f"{key}.{k}", f"kind save takes no {k}: the version's write style ({version.write}) decides")
+    _need(all(p.location == "path" for p in params), file, f"{key}.params", "kind save takes path parameters only")
+    _need("batch_max" in raw, file, f"{key}.batch_max", "required for kind save")
+    batch_max = _int(raw["batch_max"], file, f"{key}.batch_max")
+    _need(batch_max > 0, file, f"{key}.batch_max", "must be positive")
+    rraw = _mapping(raw.get("response") or {}, file, f"{key}.response")
+    _keys(rraw, {"at"}, file, f"{key}.response")
+    at = _dotted(rraw.get("at", ""), file, f"{key}.response.at")
+    _need(bool(at), file, f"{key}.response.at", "where the write answer lists the saved items")
+    return Operation(name=name, kind="save", description=description, method="POST", path=op_path, params=params,
+                     response=ResponseSpec(type=TypeRef("list", "SavedItem"), at=at, empty="error"),
+                     batch_max=batch_max)
+
+
+def _dotted(value: Any, file: str, key: str) -> list[str]:
+    _need(isinstance(value, str), file, key, f"expected dotted keys, got {value!r}")
+    parts = [p for p in str(value).split(".")] if value else []
+    for p in parts:
+        _need(bool(p) and bool(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", p)), file, key, f"bad key {p!r} in {value!r}")
+    return parts
+
+
+def _type_ref(value: Any, file: str, key: str, classes: dict[str, str]) -> TypeRef:
+    _need(isinstance(value, str), file, key, f"expected a type such as Lead, list[Lead] or dict[str, Lead], got {value!r}")
+    text = str(value).replace(" ", "")
+    match = re.fullmatch(r"(?:(list)\[([A-Za-z_][A-Za-z0-9_]*)\]|(dict)\[str,([A-Za-z_][A-Za-z0-9_]*)\]|([A-Za-z_][A-Za-z0-9_]*))", text)
+    _need(match is not None, file, key, f"expected Name, list[Name] or dict[str, Name], got {value!r}")
+    assert match is not None
+    container = match.group(1) or match.group(3) or ""
+    name = match.group(2) or match.group(4) or match.group(5)
+    _need(name in classes or name in BUILTIN_TYPES, file, key,
+          f"dangling reference: no class {name!r} (and not one of {', '.join(BUILTIN_TYPES)})")
+    return TypeRef(container=container, name=name)
+
+
+def _load_response(raw: Any, file: str, key: str, classes: dict[str, str], params: dict[str, Param],
+                   version: Version) -> ResponseSpec:
+    if raw is None:
+        return ResponseSpec(type=None, at=[], empty="none")
+    raw = _mapping(raw, file, key)
+    _keys(raw, _RESPONSE_KEYS, file, key)
+    tref = _type_ref(raw["type"], file, f"{key}.type", classes) if "type" in raw else None
+    at = _dotted(raw.get("at", ""), file, f"{key}.at")
+    pick = raw.get("pick")
+    if pick is not None:
+        _need(isinstance(pick, str) and pick in params and params[pick].location == "query", file, f"{key}.pick",
+              "names the query parameter whose value the picked item must carry")
+        _need(tref is not None and tref.container == "" and tref.is_model, file, f"{key}.pick",
+              "pick returns one model out of the list at `at`")
+    default_empty = "none" if tref is None else ("empty" if tref.container else "error")
+    empty = _choice(raw.get("empty", default_empty), EMPTY, file, f"{key}.empty")
+    if empty == "empty":
+        _need(tref is not None and tref.container != "", file, f"{key}.empty", "empty needs a list or dict type")
+    if empty == "default":
+        _need(tref is not None and tref.is_model and tref.container == "", file, f"{key}.empty",
+              "default needs a model type (built from {})")
+    check = raw.get("check")
+    if check is not None:
+        allowed = CHECKS[version.errors]
+        _choice(check, allowed or ("(none for this version)",), file, f"{key}.check")
+    write_back = None
+    if "write_back" in raw:
+        wb = _mapping(raw["write_back"], file, f"{key}.write_back")
+        _keys(wb, {"param", "field"}, file, f"{key}.write_back")
+        pname = wb.get("param")
+        _need(isinstance(pname, str) and pname in params and params[pname].type == "models", file,
+              f"{key}.write_back.param", "names a models parameter")
+        fname = _string(wb.get("field"), file, f"{key}.write_back.field")
+        _need(tref is not None and tref.container == "list", file, f"{key}.write_back",
+              "write_back needs a list answer aligned with the objects")
+        write_back = (str(pname), fname)
+    return ResponseSpec(type=tref, at=at, pick=pick, empty=empty, check=check, write_back=write_back)
+
+
+def _template_refs(node: Any, file: str, key: str) -> list[str]:
+    if isinstance(node, str):
+        if node.startswith("$"):
+            _need(bool(_IDENT.match(node[1:])), file, key, f"{node!r} is not a $parameter reference")
+            return [node[1:]]
+        return []
+    if isinstance(node, dict):
+        out: list[str] = []
+        for k, v in node.items():
+            _need(isinstance(k, str) and not k.startswith("$"), file, key, f"template keys are plain strings, got {k!r}")
+            out += _template_refs(v, file, f"{key}.{k}")
+        return out
+    if isinstance(node, list):
+        out = []
+        for i, v in enumerate(node):
+            out += _template_refs(v, file, f"{key}.{i}")
+        return out
+    _need(node is None or isinstance(node, (int, float, bool)), file, key, f"unsupported template value {node!r}")
+    return []
+
+
+def _load_params(raw: Any, file: str, key: str, classes: dict[str, str], class_name: str, op: str) -> list[Param]:
+    items = _mapping(raw, file, key)
+    params: list[Param] = []
+    wires: set[tuple[str, str]] = set()
+    for name, praw in items.items():
+        pkey = f"{key}.{name}"
+        _need(bool(_IDENT.match(name)) and not keyword.iskeyword(name), file, pkey, f"{name!r} is not a valid argument name")
+        _need(name not in RESERVED_PARAMS, file, pkey, f"{name!r} is reserved by the generated methods")
+        praw = _mapping(praw, file, pkey)
+        _keys(praw, _PARAM_KEYS, file, pkey)
+        ptype = _choice(praw.get("type"), PARAM_TYPES, file, f"{pkey}.type")
+        location = _choice(praw.get("in", "query"), LOCATIONS, file, f"{pkey}.in")
+        wire = _string(praw.get("wire", name.rstrip("_")), file, f"{pkey}.wire")
         if location == "header":
-            _need(ptype == "datetime" and name == "modified_since", file, f"{key}.in",
-                  "the only header parameter is modified_since (type datetime)")
-        params.append(
-            Param(
-                name=name,
-                wire=_string(raw.get("wire", name), file, f"{key}.wire"),
-                type=ptype,
-                description=_string(raw.get("description"), file, f"{key}.description"),
-                values=list(values),
-                required=_bool(raw.get("required", False), file, f"{key}.required"),
-                location=location,
-                fields=fields,
-            )
+            _need(ptype in ("http_date", "str", "int", "id"), file, f"{pkey}.type", "headers take http_date, str, int or id")
+            _need(bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", wire)), file, f"{pkey}.wire", f"{wire!r} is not a header name")
+        elif location == "query":
+            _need(bool(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\[[A-Za-z0-9_]+\])*", wire)), file, f"{pkey}.wire",
+                  f"{wire!r}: a query key, optionally with [bracket] parts")
+        else:
+            _need(bool(_IDENT.match(wire)), file, f"{pkey}.wire", f"{wire!r} is not a key name")
+        _need((location, wire) not in wires, file, f"{pkey}.wire", f"two parameters send {wire!r}")
+        wires.add((location, wire))
+        _need(ptype not in ("model", "models", "refs") or location == "body", file, f"{pkey}.in",
+              f"{ptype} parameters go in the body")
+        if ptype == "http_date":
+            _need(location == "header", file, f"{pkey}.in", "http_date parameters are headers")
+        values = _values(praw, ptype, file, pkey)
+        fields: dict[str, dict[str, Any]] = {}
+        if "fields" in praw:
+            _need(ptype == "object", file, f"{pkey}.fields", f"only type object takes fields, not {ptype}")
+            fields = _fields(praw["fields"], file, f"{pkey}.fields")
+        model = praw.get("model")
+        if ptype in ("model", "models", "refs"):
+            _need(isinstance(model, str) and model in classes, file, f"{pkey}.model",
+                  f"type {ptype} needs the model class (dangling: {model!r})")
+        else:
+            _need(model is None, file, f"{pkey}.model", f"only model/models/refs take a model, not {ptype}")
+        chunk = praw.get("chunk")
+        if chunk is not None:
+            _need(ptype in ("models", "refs", "ids", "strs") and location == "body", file, f"{pkey}.chunk",
+                  "only list-valued body parameters are chunked")
+            _need(_int(chunk, file, f"{pkey}.chunk") > 0, file, f"{pkey}.chunk", "must be positive")
+        param = Param(
+            name=name,
+            wire=wire,
+            location=location,
+            type=ptype,
+            description=_string(praw.get("description"), file, f"{pkey}.description"),
+            required=_bool(praw.get("required", False), file, f"{pkey}.required"),
+            values=values,
+            fields=fields,
+            model=model,
+            chunk=chunk,
         )
+        if fields:
+            param.typed_name = class_name.removesuffix("Resource") + "".join(
+                part.capitalize() for part in (op + "_" + name).strip("_").split("_"))
+        params.append(param)
+    chunked = [p for p in params if p.chunk]
+    _need(len(chunked) <= 1, file, key, "at most one chunked parameter")
     return params
 
 
-def _load_operations(raw: Any, file: str, paging: str, write: str, delete: bool, envelope: str) -> list[Operation]:
-    ops = _mapping(raw, file, "operations")
-    _need(bool(ops), file, "operations", "must not be empty")
-    out: list[Operation] = []
-    for name, conf in ops.items():
-        key = f"operations.{name}"
-        _need(bool(re.fullmatch(r"[a-z][a-z0-9_]*", name)), file, key, f"{name!r} must be a snake_case method name")
-        conf = _mapping(conf or {}, file, key)
-        _keys(conf, _OP_KEYS, file, key)
-        kind = _choice(conf.get("kind", name), OPERATION_KINDS, file, f"{key}.kind")
-        path = conf.get("path")
-        if path is not None:
-            _need(isinstance(path, str) and path.startswith("/"), file, f"{key}.path", "must start with '/'")
-        if kind in ("incoming_add", "incoming_accept", "incoming_decline", "incoming_summary", "webhook_change",
-                    "webhook_change_many"):
-            _need(path is not None, file, f"{key}.path", f"kind {kind} needs a path")
-        if kind in ("iter", "pages"):
-            _need(paging != "none", file, key, f"{kind} needs paging (paging.style is none)")
-        if kind == "save":
-            _need(write != "none", file, key, "save needs write.style envelope or array")
-        if kind == "delete":
-            _need(delete, file, key, "delete needs write.delete: true")
-        if kind == "object_get":
-            _need(envelope == "object", file, key, "object_get needs envelope: object")
-        if kind in ("list", "iter", "pages", "get"):
-            _need(envelope != "object", file, key, f"{kind} needs a list envelope (embedded or root)")
-        result = conf.get("result")
-        if kind in RESULT_KINDS:
-            _need(result is not None, file, f"{key}.result", f"kind {kind} needs the result model class name")
-        if result is not None:
-            _need(kind in RESULT_KINDS, file, f"{key}.result", f"kind {kind} takes no result")
-            _need(isinstance(result, str) and bool(_CLASS.match(result)), file, f"{key}.result",
-                  f"{result!r} is not a class name")
-        description = _string(conf.get("description"), file, f"{key}.description")
-        out.append(Operation(name=name, kind=kind, description=description, path=path, result=result))
+def _values(raw: dict[str, Any], ptype: str, file: str, key: str) -> list[Any]:
+    values = raw.get("values", [])
+    if ptype in ("literal", "literals", "csv"):
+        _need(isinstance(values, list) and bool(values), file, f"{key}.values", f"type {ptype} needs a list of values")
+        for v in values:
+            _need(isinstance(v, (str, int)) and not isinstance(v, bool), file, f"{key}.values",
+                  f"values are strings or integers, got {v!r}")
+        _need(len(set(map(repr, values))) == len(values), file, f"{key}.values", "duplicate value")
+        if ptype == "csv":
+            _need(all(isinstance(v, str) for v in values), file, f"{key}.values", "csv values are strings")
+        return list(values)
+    _need("values" not in raw, file, f"{key}.values", f"only literal/literals/csv take values, not {ptype}")
+    return []
+
+
+def _fields(raw: Any, file: str, key: str) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for fname, fconf in _mapping(raw, file, key).items():
+        fkey = f"{key}.{fname}"
+        _need(bool(_IDENT.match(fname)), file, fkey, f"{fname!r} is not a valid key name")
+        fconf = _mapping(fconf, file, fkey)
+        _keys(fconf, _FIELD_KEYS, file, fkey)
+        ftype = _choice(fconf.get("type"), FIELD_TYPES, file, f"{fkey}.type")
+        sub: dict[str, dict[str, Any]] = {}
+        if "fields" in fconf:
+            _need(ftype == "object", file, f"{fkey}.fields", f"only type object takes fields, not {ftype}")
+            sub = _fields(fconf["fields"], file, f"{fkey}.fields")
+        out[fname] = {
+            "type": ftype,
+            "wire": _string(fconf.get("wire", fname), file, f"{fkey}.wire"),
+            "values": _values(fconf, ftype, file, fkey),
+            "description": _string(fconf.get("description"), file, f"{fkey}.description"),
+            "fields": sub,
+        }
     return out
 
 
@@ -593,8 +855,8 @@ def _load_operations(raw: Any, file: str, paging: str, write: str, delete: bool,
 _CONST_KEYS = {"enums", "lists", "tables"}
 
 
-def _load_constants(root: Path) -> dict[str, Any]:
-    path = root / "constants.yaml"
+def _load_constants(root: Path, folder: Path) -> dict[str, Any]:
+    path = folder / "constants.yaml"
     if not path.exists():
         return {"enums": [], "lists": [], "tables": []}
     file, data = _read_yaml(root, path)

@@ -77,7 +77,7 @@ def main() -> None:
 
         step("iterate every lead, page by page (500 per page), throttled to 7 requests/s")
         started = time.monotonic()
-        count = sum(1 for _ in client.leads.iter())
+        count = sum(1 for _ in client.leads.list())
         print(f"{count} leads in {time.monotonic() - started:.2f}s")
 
         step("tasks and notes")
@@ -87,7 +87,7 @@ def main() -> None:
         client.tasks.save(task)
         note = Note(text="Клиент доволен", note_type=4, element_id=lead.id or 0, element_type=2)
         client.notes.save(note)
-        print(f"task #{task.id}, note #{note.id}; lead notes: {len(client.notes.list(type='lead'))}")
+        print(f"task #{task.id}, note #{note.id}; lead notes: {len(client.notes.list(type='lead').items)}")
 
         step("catalogs and catalog elements (page-based paging, delete)")
         catalog = Catalog(name="Товары")
@@ -95,7 +95,7 @@ def main() -> None:
         elements = [CatalogElement(name=f"Товар {i}", catalog_id=catalog.id or 0) for i in range(5)]
         client.catalog_elements.save(elements)
         client.catalog_elements.delete(elements[:2])
-        print(f"catalog #{catalog.id} holds {len(list(client.catalog_elements.iter(catalog_id=catalog.id or 0)))} elements")
+        print(f"catalog #{catalog.id} holds {len(list(client.catalog_elements.list(catalog_id=catalog.id or 0)))} elements")
 
         step("incoming (unsorted) leads: add from a form, accept")
         incoming = IncomingLead(

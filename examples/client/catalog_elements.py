@@ -9,7 +9,7 @@ from amocrm.models import CatalogElement
 from amocrm.sandbox import SEED
 
 with sandbox_info() as sb, connect(sb) as client:
-    for element in client.catalog_elements.iter(catalog_id=SEED.CATALOG_PRODUCTS, term="Ручка"):
+    for element in client.catalog_elements.list(catalog_id=SEED.CATALOG_PRODUCTS, term="Ручка"):
         print(element.id, element.name)
     element = CatalogElement(catalog_id=SEED.CATALOG_PRODUCTS, name="Ручка гелевая")
     element.set_custom_fields({SEED.CF_CATALOG_SKU: "Артикул 14567323", SEED.CF_CATALOG_PRICE: 120})

@@ -9,7 +9,7 @@ from amocrm.models import Company
 from amocrm.sandbox import SEED
 
 with sandbox_info() as sb, connect(sb) as client:
-    for company in client.companies.iter(query="ООО"):
+    for company in client.companies.list(query="ООО"):
         print(company.id, company.name)
 
     company1 = Company(name="ООО МММ", responsible_user_id=SEED.USER_MANAGER)
@@ -25,5 +25,5 @@ with sandbox_info() as sb, connect(sb) as client:
 
     company3 = client.companies.get(SEED.COMPANY_ACME)
     print(company3.phone, company3.get_custom_field_value(SEED.CF_COMPANY_PHONE, key="enum"))
-    for company in client.companies.iter(responsible_user_id=SEED.USER_MANAGER):
+    for company in client.companies.list(responsible_user_id=SEED.USER_MANAGER):
         print(company.id, company.name)

@@ -9,9 +9,9 @@ from amocrm.models import Contact
 from amocrm.sandbox import SEED
 
 with sandbox_info() as sb, connect(sb) as client:
-    for contact in client.contacts.iter(query="Иван"):
+    for contact in client.contacts.list(query="Иван"):
         print(contact.id, contact.name)
-    for contact in client.contacts.list(limit_rows=100, limit_offset=0):
+    for contact in client.contacts.list(page_size=100, offset=0).items:
         print(contact.id, contact.name)
 
     contact1 = Contact(name="Ганс-Дитрих Геншер", responsible_user_id=SEED.USER_ADMIN)
@@ -31,6 +31,6 @@ with sandbox_info() as sb, connect(sb) as client:
     client.contacts.save(contact3)
 
     # Each entity is updated once per second at most: amoCRM needs a newer updated_at each time.
-    others = [c.add_leads(SEED.LEAD_SECOND) for c in client.contacts.iter(responsible_user_id=SEED.USER_ADMIN)
+    others = [c.add_leads(SEED.LEAD_SECOND) for c in client.contacts.list(responsible_user_id=SEED.USER_ADMIN)
               if c.id not in (SEED.CONTACT_IVAN, SEED.CONTACT_MARIA)]
     client.contacts.save(others)

@@ -29,7 +29,7 @@ with sandbox_info() as sb, connect(sb) as client:
     client.incoming_leads.add_form([first, second])
     assert first.uid and second.uid
     print(client.incoming_leads.get_by_uid(first.uid))
-    for incoming in client.incoming_leads.iter(categories=["forms"]):
+    for incoming in client.incoming_leads.list(categories=["forms"]):
         print(incoming.uid, incoming.source_name)
     client.incoming_leads.accept(first.uid, user_id=SEED.USER_ADMIN, status_id=SEED.STATUS_MAIN_NEW)
     client.incoming_leads.decline(second.uid, user_id=SEED.USER_ADMIN)

@@ -9,7 +9,7 @@ from amocrm.models import Lead
 from amocrm.sandbox import SEED
 
 with sandbox_info() as sb, connect(sb) as client:
-    for lead in client.leads.iter(responsible_user_id=SEED.USER_ADMIN):
+    for lead in client.leads.list(responsible_user_id=SEED.USER_ADMIN):
         print(lead.id, lead.name)
 
     lead1 = Lead(name="Заказ № 964023", responsible_user_id=SEED.USER_MANAGER, pipeline_id=SEED.PIPELINE_MAIN,

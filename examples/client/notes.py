@@ -5,14 +5,14 @@ from __future__ import annotations
 from _client import connect
 from _env import sandbox_info
 
-from amocrm._generated.constants import COMMON_NOTETYPE, LEAD_TYPE
 from amocrm.models import Note
 from amocrm.sandbox import SEED
+from amocrm.v2.constants import COMMON_NOTETYPE, LEAD_TYPE
 
 with sandbox_info() as sb, connect(sb) as client:
-    for note in client.notes.iter(type="lead", note_type=COMMON_NOTETYPE):
+    for note in client.notes.list(type="lead", note_type=COMMON_NOTETYPE):
         print(note.id, note.text)
-    print(client.notes.list(type="contact", limit_rows=250))
+    print(client.notes.list(type="contact", page_size=250).items)
 
     note = Note(element_id=SEED.LEAD_FIRST, element_type=LEAD_TYPE, note_type=COMMON_NOTETYPE,
                 text="Текст примечания к сделке")

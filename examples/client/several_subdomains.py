@@ -11,7 +11,7 @@ from amocrm.sandbox import SEED, Sandbox
 with sandbox_info() as sb, Sandbox(rate_limit=None, subdomain="second") as sb2:
     with connect(sb) as first, connect(sb2.info()) as second:
         print(first.companies.list(responsible_user_id=SEED.USER_ADMIN))
-        print(list(second.companies.iter(query="ООО")))
+        print(list(second.companies.list(query="ООО")))
         company1 = Company(name="ООО Абракадабра")
         company2 = first.companies.get(SEED.COMPANY_ACME)
         company2.name = "ООО Розенталь"

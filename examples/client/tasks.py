@@ -5,12 +5,12 @@ from __future__ import annotations
 from _client import connect
 from _env import sandbox_info
 
-from amocrm._generated.constants import CALL_TASKTYPE, MAIL_TASKTYPE
 from amocrm.models import Task
 from amocrm.sandbox import SEED
+from amocrm.v2.constants import CALL_TASKTYPE, MAIL_TASKTYPE
 
 with sandbox_info() as sb, connect(sb) as client:
-    for task in client.tasks.iter(type="lead", filter={"task_type": [CALL_TASKTYPE, MAIL_TASKTYPE]}):
+    for task in client.tasks.list(type="lead", filter={"task_type": [CALL_TASKTYPE, MAIL_TASKTYPE]}):
         print(task.id, task.text)
 
     task = Task(task_type=MAIL_TASKTYPE, text="Необходимо написать письмо", complete_till_at=1508706000)

@@ -1,20 +1,20 @@
-"""``AmoClient``: one amoCRM account, its connection pool and the request pipeline.
+"""``AmoClient``: one amoCRM account, its connection pool, and the request pipeline's sync driver.
 
-Every request goes through the same steps, in order::
+Resources hang off the client per API version (``client.v2.leads``); the unprefixed
+``client.leads`` names the default version (``spec/versions.yaml``). Every request goes through
+the I/O-free step machine :func:`amocrm._core.pipeline.request_flow`, which this module drives
+with urllib3 (:mod:`amocrm._sync.transport`), the throttle, the auth scheme and ``time.sleep``::
 
-    encode (PHP query / compact JSON / form) -> auth headers -> throttle -> send (urllib3)
-      -> 401: auth.refresh() and send again -> 429/5xx/transport error: retry if the policy allows
+    encode (PHP query / compact JSON / form) -> auth headers -> throttle -> send
+      -> 401: auth.refresh() and send again -> 429/5xx/transport error: RetryPolicy.decide()
       -> status check (typed exception) -> Response
-
-Resources (``client.leads``, ``client.contacts``, ...) come from the generated ``ResourcesMixin``
-and call :meth:`AmoClient._request`; hand-written code never builds URLs itself.
 """
 
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import logging
+import math
 import re
 import threading
 import time
@@ -26,78 +26,114 @@ from urllib.parse import urlsplit
 import msgspec
 
 from amocrm import _logging
-from amocrm._generated.client import ResourcesMixin
-from amocrm._http import Response, Transport
+from amocrm._core.pipeline import AcquireSlot, AuthHeaders, Effect, Renew, Sleep, Transmit, request_flow
+from amocrm._core.profiles import Profile
+from amocrm._core.wire import Request, Response, safe_url
+from amocrm._default.resources import DefaultResources
 from amocrm._query import build_query
-from amocrm._redact import redact
+from amocrm._sync.transport import DEFAULT_MAX_BODY, Transport
 from amocrm.auth import Auth
-from amocrm.errors import (
-    APIError,
-    AuthError,
-    BadRequestError,
-    ConfigError,
-    DecodeError,
-    ForbiddenError,
-    NotFoundError,
-    PaymentRequiredError,
-    RateLimitError,
-    ServerError,
-    TransportError,
-    error_message,
-    raise_for_embedded_errors,
-)
+from amocrm.errors import AuthError, ConfigError, TransportError, raise_for_embedded_errors
 from amocrm.locking import EntityLocker, FileLocker, NoLocker
 from amocrm.retry import RetryPolicy
 from amocrm.throttle import LocalThrottle, NoThrottle, Throttle
+from amocrm.v2 import PROFILE as V2_PROFILE
+from amocrm.v2.client import V2
 
 __all__ = ["AmoClient", "ClientConfig", "resolve_domain"]
 
-Method = Literal["GET", "POST", "PATCH", "DELETE", "AJAX"]
+Method = Literal["GET", "POST", "PATCH", "PUT", "DELETE", "AJAX"]
 
-_SUCCESS = frozenset({200, 202, 204})
-_KNOWN_TOP = re.compile(r"\.(amocrm\.(ru|com)|kommo\.com)$", re.IGNORECASE)
-_SUBDOMAIN = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", re.IGNORECASE)
-_HOST = re.compile(r"^[a-z0-9.-]+$", re.IGNORECASE)
+_KNOWN_TOP = re.compile(r"\.(amocrm\.(ru|com)|kommo\.com)$")
+_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 _AUTH_PATHS = ("/oauth2/access_token", "/private/api/auth.php")
+_AUTH_KINDS = {"oauth2": "oauth2", "token": "long_lived_token", "api_key": "api_key"}
 _json_encoder = msgspec.json.Encoder()
+_MAX_TIMEOUT = 3600.0
 
 log: logging.Logger = logging.getLogger("amocrm")
+
+
+def _domain_labels(name: str, what: str, original: str) -> None:
+    if not name.isascii():
+        raise ConfigError(f"{what} {original!r} is not valid: only ASCII letters, digits, '-' and '.'")
+    if len(name) > 253:
+        raise ConfigError(f"{what} {original!r} is longer than 253 characters")
+    for label in name.split("."):
+        if not _LABEL.match(label):
+            raise ConfigError(
+                f"{what} {original!r} is not valid: label {label!r} must be 1-63 letters, digits or '-', "
+                "not starting or ending with '-'"
+            )
 
 
 def resolve_domain(subdomain: str, top_domain: str = "amocrm.ru") -> str:
     """The full host of an account: ``acme`` -> ``acme.amocrm.ru``.
 
-    A full domain of amoCRM (``.amocrm.ru``, ``.amocrm.com``) or Kommo (``.kommo.com``) is kept as it is.
+    A full domain of amoCRM (``.amocrm.ru``, ``.amocrm.com``) or Kommo (``.kommo.com``) is kept as
+    it is. Only ASCII is accepted (checked before any case folding, so look-alikes such as
+    ``\\u212aey`` are refused instead of silently becoming ``key``).
     """
     if not isinstance(subdomain, str) or not subdomain.strip():
         raise ConfigError(f"subdomain must be a non-empty string, got {subdomain!r}")
-    name = subdomain.strip().lower()
+    if not isinstance(top_domain, str) or not top_domain.strip():
+        raise ConfigError(f"top_domain must be a non-empty string, got {top_domain!r}")
+    raw = subdomain.strip()
+    if not raw.isascii():
+        raise ConfigError(f"subdomain {subdomain!r} is not valid: not ASCII (use the account's punycode name)")
+    name = raw.lower()
     if name.startswith(("http://", "https://")):
         raise ConfigError(f"subdomain {subdomain!r} looks like a URL: pass base_url= for a custom server")
     if _KNOWN_TOP.search(name):
-        if not _HOST.match(name):
-            raise ConfigError(f"domain {subdomain!r} contains invalid characters")
+        _domain_labels(name, "domain", subdomain)
         return name
-    if not _SUBDOMAIN.match(name):
+    if "." in name:
         raise ConfigError(
-            f"subdomain {subdomain!r} is not valid: letters, digits and '-' only, "
-            "or a full domain ending in .amocrm.ru, .amocrm.com or .kommo.com"
+            f"subdomain {subdomain!r} is not valid: a bare subdomain (letters, digits, '-') or a full "
+            "domain ending in .amocrm.ru, .amocrm.com or .kommo.com"
         )
-    top = top_domain.strip().lower().lstrip(".")
-    if not _HOST.match(top) or "." not in top:
+    _domain_labels(name, "subdomain", subdomain)
+    top_raw = top_domain.strip()
+    if not top_raw.isascii():
+        raise ConfigError(f"top_domain {top_domain!r} is not ASCII")
+    top = top_raw.lower().lstrip(".")
+    if "." not in top:
         raise ConfigError(f"top_domain {top_domain!r} is not a domain")
+    _domain_labels(top, "top_domain", top_domain)
     return f"{name}.{top}"
+
+
+def _check_header(name: str, value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{what} {name!r}: expected a str value, got {type(value).__name__}")
+    if "\r" in value or "\n" in value or "\0" in value:
+        raise ConfigError(f"{what} {name!r}: CR, LF and NUL are not allowed in header values")
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        raise ConfigError(f"{what} {name!r}: header values must be Latin-1 (encode other text first)") from None
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+", name):
+        raise ConfigError(f"{what}: {name!r} is not a header name")
+    return value
+
+
+def _number(name: str, value: Any, *, minimum: float = 0.0, maximum: float = _MAX_TIMEOUT) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"{name} must be a finite number of seconds, got {value!r}")
+    if not minimum < value <= maximum:
+        raise ConfigError(f"{name} must be more than {minimum:g} and at most {maximum:g} seconds, got {value!r}")
+    return float(value)
 
 
 @dataclass
 class ClientConfig:
     """Settings a client reads on every call; change them on ``client.config`` at any time."""
 
-    #: Seconds added to now() for ``updated_at`` of update items (the seed's ``updatedAtDelta``).
+    #: Seconds added to now() for ``updated_at`` of v2 update items (the seed's ``updatedAtDelta``).
     updated_at_delta: int = 5
-    #: Entities per write request when saving; capped by each resource's maximum (500 in v2).
+    #: Entities per write request when saving; capped by each operation's maximum (500 in v2).
     batch_size: int = 250
-    #: ``limit_rows`` used when iterating offset-paged lists (the API caps it at 500).
+    #: Page size used when iterating lists (capped by each operation's maximum).
     page_size: int = 500
     #: Pages fetched ahead while the caller consumes the current one (0 turns prefetch off). Keeping
     #: the rate limit busy needs about latency x rate requests in flight (prefetch + 1): 3 covers
@@ -116,17 +152,52 @@ class ClientConfig:
                 raise ConfigError(f"ClientConfig.{name} must be a non-negative int, got {value!r}")
         if self.batch_size < 1 or self.page_size < 1 or self.save_workers < 1:
             raise ConfigError("ClientConfig.batch_size, page_size and save_workers must be at least 1")
+        if not isinstance(self.lock_updates, bool):
+            raise ConfigError(f"ClientConfig.lock_updates must be True or False, got {self.lock_updates!r}")
 
 
-class AmoClient(ResourcesMixin):
+def _base_url(value: Any) -> str:
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        raise ConfigError(f"base_url must start with http:// or https://, got {value!r}")
+    parts = urlsplit(value)
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise ConfigError("base_url must not carry a user name or password (use an auth scheme)")
+    if parts.query or parts.fragment or "?" in value or "#" in value:
+        raise ConfigError(f"base_url must not have a query or a fragment, got {safe_url(value)!r}")
+    if not parts.hostname:
+        raise ConfigError(f"base_url has no host: {value!r}")
+    try:
+        parts.port  # noqa: B018 - validates the port
+    except ValueError:
+        raise ConfigError(f"base_url has an invalid port: {value!r}") from None
+    if any(ch in value for ch in " \r\n\t\\"):
+        raise ConfigError(f"base_url contains whitespace or backslashes: {value!r}")
+    return value.rstrip("/")
+
+
+def _check_path(path: Any) -> str:
+    if not isinstance(path, str) or not path.startswith("/") or path.startswith("//"):
+        raise ConfigError(f"path must start with a single '/', got {path!r}")
+    if any(ch in path for ch in "\r\n\t\0\\ #"):
+        raise ConfigError(f"path contains a character that is not allowed (whitespace, '\\\\', '#'): {path!r}")
+    route = path.split("?", 1)[0]
+    segments = route.split("/")
+    if any(seg in ("..", ".") or seg.lower() in ("%2e%2e", "%2e", ".%2e", "%2e.") for seg in segments):
+        raise ConfigError(f"path must not contain '.' or '..' segments: {path!r}")
+    return path
+
+
+class AmoClient(DefaultResources):
     """A client for one amoCRM account.
 
     >>> client = AmoClient("acme", auth=OAuth2(client_id, client_secret, redirect_uri, code=code))
-    >>> for lead in client.leads.iter(status=[142]):
+    >>> for lead in client.leads.list(status=[142]):
     ...     print(lead.id, lead.name)
 
     ``subdomain`` is ``acme`` or a full domain (``acme.amocrm.com``, ``acme.kommo.com``);
     ``base_url`` sends everything to another server instead (the bundled sandbox, a proxy).
+    ``client.v2`` holds the API v2 resources; ``client.leads`` and the others are those of the
+    default version.
     """
 
     def __init__(
@@ -145,16 +216,12 @@ class AmoClient(ResourcesMixin):
         verify: bool = True,
         user_agent: str = "amocrm-python/0.1",
         pool_maxsize: int = 8,
+        max_body_bytes: int = DEFAULT_MAX_BODY,
         config: ClientConfig | None = None,
     ) -> None:
         self.domain: str = resolve_domain(subdomain, top_domain)
         self.subdomain: str = self.domain.split(".", 1)[0]
-        if base_url is not None:
-            if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
-                raise ConfigError(f"base_url must start with http:// or https://, got {base_url!r}")
-            self.base_url: str = base_url.rstrip("/")
-        else:
-            self.base_url = f"https://{self.domain}"
+        self.base_url: str = _base_url(base_url) if base_url is not None else f"https://{self.domain}"
         if auth is not None and not isinstance(auth, Auth):
             raise ConfigError(f"auth must be an amocrm.auth scheme (OAuth2, ApiKey, LongLivedToken), got {auth!r}")
         self.auth = auth
@@ -165,33 +232,79 @@ class AmoClient(ResourcesMixin):
             raise ConfigError(f"throttle must be requests per second, a Throttle or None, got {throttle!r}")
         elif isinstance(throttle, (int, float)):
             self.throttle = LocalThrottle(float(throttle))
-        else:
+        elif callable(getattr(throttle, "acquire", None)):
             self.throttle = throttle
+        else:
+            raise ConfigError(f"throttle must be requests per second, a Throttle or None, got {throttle!r}")
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise ConfigError(f"retry must be a RetryPolicy, got {retry!r}")
         self.retry: RetryPolicy = retry if retry is not None else RetryPolicy()
+        if locker is not None and not callable(getattr(locker, "lock", None)):
+            raise ConfigError(f"locker must be an EntityLocker (FileLocker, RedisLocker, NoLocker), got {locker!r}")
         self.locker: EntityLocker = locker if locker is not None else FileLocker()
-        for name, value in (("timeout", timeout), ("connect_timeout", connect_timeout)):
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
-                raise ConfigError(f"{name} must be a positive number of seconds, got {value!r}")
-        self.timeout: float = float(timeout)
+        self.timeout: float = _number("timeout", timeout)
+        connect = _number("connect_timeout", connect_timeout)
+        if config is not None and not isinstance(config, ClientConfig):
+            raise ConfigError(f"config must be a ClientConfig, got {config!r}")
         self.config: ClientConfig = config if config is not None else ClientConfig()
+        if isinstance(pool_maxsize, bool) or not isinstance(pool_maxsize, int) or not 1 <= pool_maxsize <= 1000:
+            raise ConfigError(f"pool_maxsize must be an int from 1 to 1000, got {pool_maxsize!r}")
+        if isinstance(max_body_bytes, bool) or not isinstance(max_body_bytes, int) or max_body_bytes < 1024:
+            raise ConfigError(f"max_body_bytes must be an int of at least 1024, got {max_body_bytes!r}")
+        if ca_file is not None and not isinstance(ca_file, str):
+            raise ConfigError(f"ca_file must be a path string, got {ca_file!r}")
+        if not isinstance(verify, bool):
+            raise ConfigError(f"verify must be True or False, got {verify!r}")
+        _check_header("User-Agent", user_agent, "user_agent")
         self._transport = Transport(
-            connect_timeout=connect_timeout,
-            read_timeout=timeout,
+            connect_timeout=connect,
+            read_timeout=self.timeout,
             maxsize=pool_maxsize,
             ca_file=ca_file,
             verify=verify,
             user_agent=user_agent,
+            max_body_bytes=max_body_bytes,
         )
         self._counter = 0
         self._counter_lock = threading.Lock()
-        #: The most recent answer (any endpoint, auth included): for inspection and the seed's getLastResponse.
+        self._versions: dict[str, Any] = {}
+        #: The most recent answer (any endpoint; token answers without their body), for inspection
+        #: and the seed's getLastResponse. Shared by every thread of the client: per-call answers
+        #: are on pages (``page.response``) and save results.
         self.last_response: Response | None = None
+
+    # -- API versions ------------------------------------------------------------------------------
+
+    @property
+    def v2(self) -> V2:
+        """API v2 resources (``client.v2.leads``...)."""
+        found = self._versions.get("v2")
+        if found is None:
+            found = self._versions.setdefault("v2", V2(self, V2_PROFILE))
+        result: V2 = found
+        return result
+
+    def _default_version(self) -> V2:
+        return self.v2
+
+    def _check_version(self, profile: Profile) -> None:
+        """Refuse, before anything is sent, an auth scheme the version does not accept."""
+        if self.auth is None:
+            raise AuthError(
+                f"no auth configured for {self.domain}: pass auth=OAuth2(...), LongLivedToken(...) or ApiKey(...)",
+                status=0,
+            )
+        kind = _AUTH_KINDS.get(self.auth.kind, self.auth.kind)
+        if kind not in profile.auth:
+            raise ConfigError(
+                f"API {profile.id} does not accept {kind} auth (accepted: {', '.join(profile.auth)})"
+            )
 
     # -- public raw access -------------------------------------------------------------------------
 
     def request(
         self,
-        method: Literal["GET", "POST", "AJAX", "PATCH", "DELETE"],
+        method: Literal["GET", "POST", "AJAX", "PATCH", "PUT", "DELETE"],
         path: str,
         params: Mapping[str, Any] | None = None,
         *,
@@ -202,12 +315,14 @@ class AmoClient(ResourcesMixin):
         """A raw call to any path; returns the decoded JSON (``None`` for 204).
 
         ``params`` is the GET query (PHP bracket encoding) or, for ``AJAX``, the form body;
-        ``json`` the body of a POST/PATCH (``params`` is used as the body when ``json`` is None).
-        ``_embedded.errors`` in the answer raise :class:`~amocrm.errors.EntityErrors`.
+        ``json`` the body of a POST/PATCH/PUT/DELETE (``params`` is used as the body when ``json``
+        is None). ``_embedded.errors`` in the answer raise :class:`~amocrm.errors.EntityErrors`.
         """
         method_u = str(method).upper()
-        if method_u not in ("GET", "POST", "AJAX", "PATCH", "DELETE"):
-            raise ConfigError(f"request method must be GET, POST, PATCH, DELETE or AJAX, got {method!r}")
+        if method_u not in ("GET", "POST", "AJAX", "PATCH", "PUT", "DELETE"):
+            raise ConfigError(f"request method must be GET, POST, PATCH, PUT, DELETE or AJAX, got {method!r}")
+        if params is not None and not isinstance(params, Mapping):
+            raise ConfigError(f"params must be a mapping, got {type(params).__name__}")
         if method_u == "GET":
             resp = self._request("GET", path, params=params, headers=headers, timeout=timeout)
         elif method_u == "AJAX":
@@ -218,7 +333,9 @@ class AmoClient(ResourcesMixin):
         if resp.no_content:
             return None
         body_obj = resp.json()
-        raise_for_embedded_errors(body_obj, status=resp.status, context=f"({resp.method} {_path_only(resp.url)})")
+        if resp.secret:
+            resp.forget_body()
+        raise_for_embedded_errors(body_obj, status=resp.status, context=f"({resp.method} {urlsplit(resp.url).path})")
         return body_obj
 
     def ajax(self, path: str, form: Mapping[str, Any] | None = None) -> Any:
@@ -241,7 +358,7 @@ class AmoClient(ResourcesMixin):
 
     def __repr__(self) -> str:
         kind = self.auth.kind if self.auth is not None else "none"
-        return f"AmoClient(domain={self.domain!r}, base_url={self.base_url!r}, auth={kind!r})"
+        return f"AmoClient(domain={self.domain!r}, base_url={safe_url(self.base_url)!r}, auth={kind!r})"
 
     # -- the pipeline ------------------------------------------------------------------------------
 
@@ -262,6 +379,43 @@ class AmoClient(ResourcesMixin):
             self._counter += 1
             return self._counter
 
+    def _build(
+        self,
+        method: Method,
+        path: str,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        form: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        idempotent: bool | None,
+    ) -> Request:
+        path = _check_path(path)
+        url = self.base_url + path
+        if params:
+            url += ("&" if "?" in path else "?") + build_query(params)
+        wire_method = "POST" if method == "AJAX" else method
+        extra: dict[str, str] = {}
+        body: bytes | None = None
+        if method == "AJAX":
+            body = build_query(form or {}).encode()
+            extra["Content-Type"] = "application/x-www-form-urlencoded"
+            extra["X-Requested-With"] = "XMLHttpRequest"
+        elif method in ("POST", "PATCH", "PUT") or json is not None:
+            try:
+                body = _json_encoder.encode(json if json is not None else [])
+            except (TypeError, OverflowError, msgspec.EncodeError) as exc:
+                raise ConfigError(f"{method} {path}: request body cannot be encoded as JSON: {exc}") from None
+            extra["Content-Type"] = "application/json"
+        if headers:
+            if not isinstance(headers, Mapping):
+                raise ConfigError(f"headers must be a mapping, got {type(headers).__name__}")
+            for name, value in headers.items():
+                extra[name] = _check_header(name, value, "header")
+        if idempotent is None:
+            idempotent = method == "GET"
+        secret = path.split("?", 1)[0].lower().startswith(_AUTH_PATHS)
+        return Request(wire_method, url, extra, body, idempotent=idempotent, secret=secret)
+
     def _request(
         self,
         method: Method,
@@ -281,110 +435,80 @@ class AmoClient(ResourcesMixin):
         checked before the throttle and again right before each transmission -- and
         :class:`TransportError` with ``sent=False`` is raised instead.
         """
-        if not isinstance(path, str) or not path.startswith("/"):
-            raise ConfigError(f"path must start with '/', got {path!r}")
-        url = self.base_url + path
-        if params:
-            url += ("&" if "?" in path else "?") + build_query(params)
-        wire_method = "POST" if method == "AJAX" else method
-        extra: dict[str, str] = {}
-        body: bytes | None = None
-        if method == "AJAX":
-            body = build_query(form or {}).encode()
-            extra["Content-Type"] = "application/x-www-form-urlencoded"
-            extra["X-Requested-With"] = "XMLHttpRequest"
-        elif method in ("POST", "PATCH") or json is not None:
-            try:
-                body = _json_encoder.encode(json if json is not None else [])
-            except (TypeError, msgspec.EncodeError) as exc:
-                raise ConfigError(f"{method} {path}: request body cannot be encoded as JSON: {exc}") from None
-            extra["Content-Type"] = "application/json"
-        if headers:
-            extra.update(headers)
-        if idempotent is None:
-            idempotent = method == "GET"
-        is_auth_endpoint = path.startswith(_AUTH_PATHS)
-        return self._send(wire_method, url, extra, body, timeout, idempotent, is_auth_endpoint, cancel)
+        request = self._build(method, path, params, json, form, headers, idempotent)
+        call_timeout = self.timeout if timeout is None else _number("timeout", timeout)
+        authorised = not request.secret
+        if authorised and self.auth is None:
+            raise AuthError(
+                f"no auth configured for {self.domain}: pass auth=OAuth2(...), LongLivedToken(...) or ApiKey(...)",
+                status=0,
+            )
+        flow = request_flow(request, policy=self.retry, timeout=call_timeout, authorised=authorised,
+                            now=time.monotonic)
+        return self._drive(flow, cancel)
 
-    def _send(
-        self,
-        method: str,
-        url: str,
-        extra: dict[str, str],
-        body: bytes | None,
-        timeout: float | None,
-        idempotent: bool,
-        is_auth_endpoint: bool,
-        cancel: threading.Event | None = None,
-    ) -> Response:
-        policy = self.retry
-        deadline = time.monotonic() + policy.total_timeout if policy.total_timeout else None
-        attempt = 0
-        auth_renewals = 0
+    def _drive(self, flow: Generator[Effect, Any, Response], cancel: threading.Event | None) -> Response:
+        """Run a request flow: perform each effect it yields and hand the result back."""
         n = self._next_number()
+        value: Any = None
+        error: BaseException | None = None
         while True:
-            attempt += 1
-            _check_cancel(cancel, method, url)
-            auth_headers: Mapping[str, str] = {}
-            if self.auth is not None and not is_auth_endpoint:
-                auth_headers = self.auth.headers(self)
-            all_headers = {**extra, **auth_headers}
-            _logging.log_request(n, method, url, body, extra.get("Content-Type"))
-            self.throttle.acquire(self.domain)  # logs its own waits
-            _check_cancel(cancel, method, url)
-            call_timeout = timeout
-            if deadline is not None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TransportError(f"{method} {url}: time budget of {policy.total_timeout}s spent", method=method, url=url)
-                call_timeout = min(call_timeout or self.timeout, left)
             try:
-                resp = self._transport.send(method, url, headers=all_headers, body=body, timeout=call_timeout)
+                effect = flow.throw(error) if error is not None else flow.send(value)
+            except StopIteration as stop:
+                response: Response = stop.value
+                return response
+            value, error = None, None
+            try:
+                value = self._perform(effect, n, cancel)
+            except TransportError as exc:
+                if not isinstance(effect, Transmit):
+                    raise
+                error = exc
+
+    def _perform(self, effect: Effect, n: int, cancel: threading.Event | None) -> Any:
+        if isinstance(effect, Transmit):
+            request = effect.request
+            _check_cancel(cancel, request)
+            _logging.log_request(n, request.method, safe_url(request.url), request.body,
+                                 request.headers.get("Content-Type"), secret=request.secret)
+            try:
+                response = self._transport.send(request, effect.timeout)
             except TransportError as exc:
                 _logging.log_failure(n, exc)
-                if self._may_retry(attempt, deadline, idempotent=idempotent, status=None, sent=exc.sent):
-                    self._sleep_before_retry(n, attempt, None, deadline, reason=type(exc).__name__)
-                    continue
                 raise
-            self.last_response = resp
-            _logging.log_response(n, resp.status, resp.elapsed, resp.data, secret_body=is_auth_endpoint)
-            status = resp.status
-            if status == 401 and self.auth is not None and not is_auth_endpoint and auth_renewals < 2:
-                auth_renewals += 1
-                _logging.log_reauth(n, self.auth.kind)
-                if self.auth.refresh(self, auth_headers):
-                    continue
-            if status in _SUCCESS:
+            _logging.log_response(n, response.status, response.elapsed, response.data, secret_body=request.secret)
+            self.last_response = _without_body(response) if _carries_tokens(request.url) else response
+            if response.status < 300:
                 note = getattr(self.auth, "note_success", None)
-                if note is not None and not is_auth_endpoint:
+                if note is not None and not request.secret:
                     note()
-                return resp
-            if status == 429 or status in (502, 503, 504):
-                # 429: the server refused without applying anything, so even writes may go again.
-                if self._may_retry(attempt, deadline, idempotent=idempotent, status=status, sent=True):
-                    self._sleep_before_retry(n, attempt, resp.headers.get("Retry-After"), deadline, reason=str(status))
-                    continue
-            raise _status_error(resp)
-
-    def _may_retry(
-        self, attempt: int, deadline: float | None, *, idempotent: bool, status: int | None, sent: bool | None
-    ) -> bool:
-        policy = self.retry
-        if attempt >= policy.attempts:
-            return False
-        if deadline is not None and time.monotonic() >= deadline:
-            return False
-        return policy.should_retry(idempotent=idempotent, status=status, sent=sent)
-
-    def _sleep_before_retry(
-        self, n: int, attempt: int, retry_after: str | None, deadline: float | None, *, reason: str
-    ) -> None:
-        delay = self.retry.delay(attempt, retry_after)
-        if deadline is not None:
-            delay = max(0.0, min(delay, deadline - time.monotonic()))
-        _logging.log_retry(n, attempt, delay, reason)
-        if delay > 0:
-            time.sleep(delay)
+            return response
+        if isinstance(effect, AuthHeaders):
+            assert self.auth is not None
+            headers = self.auth.headers(self)
+            for name, value in headers.items():
+                try:
+                    _check_header(name, value, "auth header")
+                except ConfigError:
+                    raise AuthError(f"the {self.auth.kind} scheme produced an invalid {name} header "
+                                    "(not Latin-1 or with CR/LF); the value is not shown", status=0) from None
+            return headers
+        if isinstance(effect, AcquireSlot):
+            _check_cancel(cancel, None)
+            self.throttle.acquire(self.domain)  # logs its own waits
+            _check_cancel(cancel, None)
+            return None
+        if isinstance(effect, Renew):
+            assert self.auth is not None
+            _logging.log_reauth(n, self.auth.kind)
+            return self.auth.refresh(self, effect.used)
+        if isinstance(effect, Sleep):
+            _logging.log_retry(n, effect.attempt, effect.seconds, effect.reason)
+            if effect.seconds > 0:
+                time.sleep(effect.seconds)
+            return None
+        raise RuntimeError(f"unknown pipeline effect {effect!r}")
 
     # -- AuthContext -----------------------------------------------------------------------------
 
@@ -396,9 +520,14 @@ class AmoClient(ResourcesMixin):
         json: Any = None,
         form: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
     ) -> Response:
-        """Send without auth headers and without retries (used by auth schemes); any status is returned."""
-        url = self.base_url + path
+        """Send without auth headers and without retries (used by auth schemes); any status is returned.
+
+        The whole exchange ends within ``timeout`` (the client's timeout by default). Bodies of the
+        token and login endpoints are never logged and not kept on ``last_response``.
+        """
+        url = self.base_url + _check_path(path)
         extra: dict[str, str] = dict(headers or {})
         body: bytes | None = None
         if form is not None:
@@ -407,75 +536,28 @@ class AmoClient(ResourcesMixin):
         elif json is not None:
             body = _json_encoder.encode(json)
             extra.setdefault("Content-Type", "application/json")
+        request = Request(method, url, extra, body, idempotent=False, secret=True)
         n = self._next_number()
-        _logging.log_request(n, method, url, None, extra.get("Content-Type"), secret=True)
+        _logging.log_request(n, method, safe_url(url), None, extra.get("Content-Type"), secret=True)
         self.throttle.acquire(self.domain)
-        resp = self._transport.send(method, url, headers=extra, body=body)
-        self.last_response = resp
+        resp = self._transport.send(request, self.timeout if timeout is None else timeout)
+        self.last_response = _without_body(resp) if _carries_tokens(path) else resp
         _logging.log_response(n, resp.status, resp.elapsed, resp.data, secret_body=True)
         return resp
 
 
-def _check_cancel(cancel: threading.Event | None, method: str, url: str) -> None:
+def _carries_tokens(path_or_url: str) -> bool:
+    """Answers of the token endpoint hold tokens: never kept on ``last_response``."""
+    return "/oauth2/access_token" in urlsplit(path_or_url).path.lower() or path_or_url.lower().startswith(
+        "/oauth2/access_token")
+
+
+def _without_body(response: Response) -> Response:
+    return Response(response.status, response.headers, b"", response.elapsed, response.method, response.url,
+                    secret=True)
+
+
+def _check_cancel(cancel: threading.Event | None, request: Request | None) -> None:
     if cancel is not None and cancel.is_set():
-        raise TransportError(f"{method} {redact(url)}: cancelled before sending", method=method, url=url, sent=False)
-
-
-def _path_only(url: str) -> str:
-    return urlsplit(url).path
-
-
-def _status_error(resp: Response) -> APIError:
-    """The typed exception for a non-success status, with the server's own explanation when it gave one."""
-    status = resp.status
-    detail = ""
-    api_code: int | None = None
-    if resp.data:
-        try:
-            body = resp.json()
-        except DecodeError:
-            body = None
-        if isinstance(body, Mapping):
-            legacy = body.get("response")
-            if isinstance(legacy, Mapping) and ("error" in legacy or "error_code" in legacy):
-                detail = str(legacy.get("error", ""))
-                try:
-                    api_code = int(legacy.get("error_code"))  # type: ignore[arg-type]
-                except (TypeError, ValueError):
-                    api_code = None
-            else:
-                parts = [str(body[k]) for k in ("title", "detail", "hint") if body.get(k)]
-                detail = " - ".join(parts)
-        elif resp.data.lstrip()[:1] == b"<":
-            detail = "HTML page instead of JSON"
-    text = f"HTTP {status} {error_message(status)}"
-    if api_code is not None:
-        text += f" (amoCRM error {api_code} {error_message(api_code)})"
-    if detail:
-        text += f": {detail}"
-    text += f" ({resp.method} {redact(resp.url)})"
-    cls: type[APIError]
-    if status == 400:
-        cls = BadRequestError
-    elif status == 401:
-        cls = AuthError
-    elif status == 402:
-        cls = PaymentRequiredError
-    elif status == 403:
-        cls = ForbiddenError
-    elif status == 404:
-        cls = NotFoundError
-    elif status == 429:
-        cls = RateLimitError
-    elif status >= 500:
-        cls = ServerError
-    else:
-        cls = APIError
-    return cls(
-        text, status=status, method=resp.method, url=resp.url, body=resp.text, api_code=api_code, headers=resp.headers
-    )
-
-
-def http_date(ts: float) -> str:
-    """An ``If-Modified-Since`` value for a unix time."""
-    return email.utils.formatdate(ts, usegmt=True)
+        what = f"{request.method} {safe_url(request.url)}" if request is not None else "request"
+        raise TransportError(f"{what}: cancelled before sending", sent=False)

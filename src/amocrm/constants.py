@@ -3,8 +3,8 @@
 Generated from ``spec/constants.yaml``; this module is their public home.
 """
 
-from amocrm._generated import constants as _constants
-from amocrm._generated.constants import *  # noqa: F403
+from amocrm.v2 import constants as _constants
+from amocrm.v2.constants import *  # noqa: F403
 
 __all__: list[str] = []
 __all__ += _constants.__all__

@@ -16,9 +16,8 @@ before they are stored on an exception.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from amocrm._generated.constants import ERROR_CODES as _GENERATED_ERROR_CODES
 from amocrm._redact import redact
 
 __all__ = [
@@ -41,12 +40,34 @@ __all__ = [
     "TimeoutError",
     "TokenStorageError",
     "TransportError",
+    "ValidationError",
     "error_message",
 ]
 
 #: amoCRM's error-code table (the seed's 52 entries plus the codes the API documents since),
 #: generated from spec/constants.yaml.
-ERROR_CODES: dict[int, str] = _GENERATED_ERROR_CODES
+_codes: dict[int, str] | None = None
+
+
+def _error_codes() -> dict[int, str]:
+    global _codes
+    if _codes is None:
+        # the table is data of API v2 (spec/v2/constants.yaml); read on first use so this base
+        # module imports nothing generated
+        from amocrm.v2.constants import ERROR_CODES as table
+
+        _codes = table
+    return _codes
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ERROR_CODES":
+        return _error_codes()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    ERROR_CODES: dict[int, str]
 
 _UNKNOWN = "Неизвестная ошибка"
 
@@ -56,13 +77,19 @@ CONFLICT_MESSAGE = "Last modified date is older than in database"
 
 def error_message(code: int) -> str:
     """The table's text for ``code``, or "Неизвестная ошибка" (unknown error)."""
-    return ERROR_CODES.get(code, _UNKNOWN)
+    return _error_codes().get(code, _UNKNOWN)
 
 
 class AmoError(Exception):
-    """Base of every exception the SDK raises on purpose."""
+    """Base of every exception the SDK raises on purpose.
+
+    ``outcome`` is set on the error of a failed ``save()``: the
+    :class:`~amocrm._core.save.SaveResult` telling, for every input object, whether it was applied,
+    failed or not sent.
+    """
 
     code: int = 0
+    outcome: Any = None
 
     def __init__(self, message: str, *, code: int | None = None) -> None:
         super().__init__(redact(message))
@@ -143,6 +170,17 @@ class BadRequestError(APIError):
     """HTTP 400: the request was malformed (legacy ``error_code`` or problem+json detail in the message)."""
 
 
+class ValidationError(BadRequestError):
+    """HTTP 400 with ``validation-errors`` (API v4): the request was refused and nothing applied.
+
+    ``validation_errors`` is the server's list: per failed item its ``request_id`` and ``errors``
+    (``code``, dotted ``path``, ``detail``); a failed ``save()`` also maps them to the input objects
+    in ``outcome``.
+    """
+
+    validation_errors: list[Any] = []  # noqa: RUF012 - replaced per instance
+
+
 class AuthError(APIError):
     """HTTP 401 (after any refresh or re-login the client was allowed to try)."""
 
@@ -185,8 +223,10 @@ class ReauthorizationRequired(AuthError):
 class EntityErrors(AmoError):
     """A write answered 200 but listed failed items under ``_embedded.errors``.
 
-    ``items`` holds the items that did succeed, ``errors`` the raw error map
-    (``{"update": {id: message}, "add": {...}}`` or lists of ``{"code": ...}`` objects).
+    ``items`` holds the items that did succeed (in a save, those of every chunk), ``errors`` the
+    raw error map (``{"update": {id: message}, "add": {...}}`` or lists of ``{"code": ...}``
+    objects), ``status`` and ``body`` the answer's HTTP status and (redacted) body, and a save's
+    ``outcome`` every object's fate.
     """
 
     def __init__(
@@ -197,11 +237,15 @@ class EntityErrors(AmoError):
         items: Sequence[Any] = (),
         code: int = 200,
         codes: Sequence[int] = (),
+        status: int = 200,
+        body: str = "",
     ) -> None:
         super().__init__(message, code=code)
         self.errors = errors
         self.items: list[Any] = list(items)
         self.codes: list[int] = list(codes)
+        self.status = status
+        self.body: str = redact(body[:2000])
 
     def get_errors(self) -> Any:
         return self.errors
@@ -283,9 +327,12 @@ def raise_for_embedded_errors(body: Any, *, status: int = 200, context: str = ""
     where = f" {context}" if context else ""
     if codes:
         text = ", ".join(f"{c} {error_message(c)}" for c in codes)
-        raise EntityErrors(f"Errors: {text}{where}", errors=errors, items=items, code=codes[0], codes=codes)
+        details = "; ".join(f"{k}: {v}" for k, v in pairs[:3])
+        raise EntityErrors(f"Errors: {text}{where}" + (f" ({details})" if details else ""), errors=errors,
+                           items=items, code=codes[0], codes=codes, status=status)
     if pairs:
         text = ", ".join(f"{k} -> {v}" for k, v in pairs)
         cls = ConflictError if any(CONFLICT_MESSAGE[:30] in v for _, v in pairs) else EntityErrors
-        raise cls(f"Errors (entity id -> message): {text}{where}", errors=errors, items=items, code=status)
-    raise EntityErrors(f"Error: {_UNKNOWN}{where}", errors=errors, items=items, code=status)
+        raise cls(f"Errors (entity id -> message): {text}{where}", errors=errors, items=items, code=status,
+                  status=status)
+    raise EntityErrors(f"Error: {_UNKNOWN}{where}", errors=errors, items=items, code=status, status=status)

@@ -1,10 +1,16 @@
-"""When a failed request may be sent again, and how long to wait first.
+"""When a failed request may be sent again, and how long to wait first: :meth:`RetryPolicy.decide`.
 
-Rules: 429 is always retried (the server refused before doing anything). 502/503/504 and
-transport errors are retried only for idempotent requests, because a write may already have been
-applied; a write goes again only if it provably never reached the server (``sent is False``, e.g.
-connection refused) or the caller opted in with ``retry_writes=True``. Token and login requests are
-never retried (the client sends them through a path that does not consult the policy).
+One decision for every transport (I/O-free; the request pipeline asks it after each failed try):
+
+- 429: the server refused before doing anything, so any request may go again, as often as the
+  time budget (``total_timeout``) allows, after ``Retry-After`` when the server gives it. A
+  ``Retry-After`` longer than what is left of the budget ends the call at once with
+  :class:`~amocrm.errors.RateLimitError` (``retry_after`` set) instead of sleeping the budget away.
+  Without a budget, 429s are bounded by ``attempts`` like everything else.
+- 502/503/504 and transport errors: within ``attempts`` and the budget, for idempotent requests
+  only, because a write may already have been applied; a write goes again only if it provably never
+  reached the server (``sent is False``, e.g. connection refused) or with ``retry_writes=True``.
+- Anything else is final. ``attempts=1`` (:data:`NO_RETRY`) never retries.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from dataclasses import dataclass
 
 from amocrm.errors import ConfigError
 
-__all__ = ["NO_RETRY", "RetryPolicy", "parse_retry_after"]
+__all__ = ["NO_RETRY", "Decision", "RetryPolicy", "parse_retry_after"]
 
 _TRANSIENT = frozenset({502, 503, 504})
 
@@ -49,6 +55,15 @@ def _number(name: str, value: object, *, minimum: float = 0.0, allow_none: bool 
         return
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < minimum:
         raise ConfigError(f"RetryPolicy.{name} must be a finite number >= {minimum:g}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do after a failed try: ``retry`` after ``delay`` seconds, or stop (``reason`` says why)."""
+
+    retry: bool
+    delay: float = 0.0
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -93,11 +108,46 @@ class RetryPolicy:
             base *= random.uniform(1.0 - self.jitter, 1.0 + self.jitter)
         return max(0.0, min(base, self.backoff_max))
 
-    def should_retry(self, *, idempotent: bool, status: int | None, sent: bool | None) -> bool:
-        """Whether a request that got ``status`` (None: transport error) may be sent again.
+    def decide(
+        self,
+        *,
+        attempt: int,
+        elapsed: float,
+        status: int | None,
+        sent: bool | None,
+        idempotent: bool,
+        retry_after: str | None = None,
+    ) -> Decision:
+        """Whether try number ``attempt`` (1 = the first), which got ``status`` (``None``: a transport
+        failure) after ``elapsed`` seconds of this call, is followed by another, and after how long."""
+        if self.attempts <= 1:
+            return Decision(False, reason="retries are off")
+        left = None if self.total_timeout is None else self.total_timeout - elapsed
+        if status == 429:
+            if left is None and attempt >= self.attempts:
+                return Decision(False, reason=f"{attempt} attempts made")
+            hinted = parse_retry_after(retry_after)
+            delay = self.delay(attempt, retry_after)
+            if left is not None and delay >= left:
+                if hinted is not None:
+                    return Decision(False, reason=f"Retry-After {hinted:g}s exceeds the {max(left, 0.0):.1f}s left "
+                                                  f"of the {self.total_timeout:g}s budget")
+                return Decision(False, reason=f"the {self.total_timeout:g}s time budget is spent")
+            return Decision(True, delay)
+        if not self.should_retry(idempotent=idempotent, status=status, sent=sent):
+            return Decision(False)
+        if attempt >= self.attempts:
+            return Decision(False, reason=f"{attempt} attempts made")
+        delay = self.delay(attempt, retry_after)
+        if left is not None:
+            if left <= 0:
+                return Decision(False, reason=f"the {self.total_timeout:g}s time budget is spent")
+            delay = min(delay, left)
+        return Decision(True, delay)
 
-        The attempt count and the time budget are the caller's to check (see :meth:`allows`).
-        """
+    def should_retry(self, *, idempotent: bool, status: int | None, sent: bool | None) -> bool:
+        """Whether a request that got ``status`` (None: transport error) may be sent again at all
+        (the kind-of-failure part of :meth:`decide`; attempts and the budget are checked there)."""
         if self.attempts <= 1:
             return False
         if status == 429:
@@ -109,7 +159,8 @@ class RetryPolicy:
         return idempotent or self.retry_writes
 
     def allows(self, attempt: int, elapsed: float, next_delay: float = 0.0) -> bool:
-        """Whether try number ``attempt + 1`` fits: attempts left and within ``total_timeout``."""
+        """Whether try number ``attempt + 1`` fits: attempts left and within ``total_timeout`` (the
+        budget part of :meth:`decide`, for failures other than 429)."""
         if attempt >= self.attempts:
             return False
         return self.total_timeout is None or elapsed + next_delay < self.total_timeout

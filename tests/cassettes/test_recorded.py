@@ -32,7 +32,7 @@ def test_add_contact_and_read_back(recorded_client: AmoClient) -> None:
 
 
 def test_nothing_found_is_empty(recorded_client: AmoClient) -> None:
-    assert recorded_client.leads.list(query="definitely not there") == []
+    assert list(recorded_client.leads.list(query="definitely not there")) == []
 
 
 def test_conflict_is_replayed_as_typed_error(recorded_client: AmoClient) -> None:

@@ -1,15 +1,16 @@
-"""Adding an entity takes one schema file and one resource file: nothing else.
+"""A second API version of an existing entity takes spec files only, and both versions work from one client.
 
-The test copies spec/, adds ``entities/product.yaml`` and ``resources/products.yaml`` (an API v4
-style resource: page/limit paging with ``_links.next``, array writes with POST/PATCH, items under
-``_embedded.products``), generates a package into a temporary directory, imports it and uses the
-new model and resource against a fake client.
+The test copies spec/, declares a version ``v4`` in ``versions.yaml`` (base path, ``array`` writes,
+``problem_json`` errors, ``links`` paging) and adds ``v4/entities/lead.yaml`` (a ``Lead`` class, as
+in v2) and ``v4/resources/leads.yaml`` (a ``leads`` resource, as in v2) with a path parameter and a
+PATCH operation. It generates a package into a temporary directory, imports it, and drives both
+``client.v2.leads`` and ``client.v4.leads`` of one client (a recording fake of the client's
+request contract).
 """
 
 from __future__ import annotations
 
 import importlib
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,41 +21,66 @@ from codegen_fakes import FakeClient, FakeResponse
 
 from codegen.__main__ import main
 
-PRODUCT = """\
-title: Product
-description: A product of the catalogue (API v4).
-type: object
-x-mixins: [CustomFieldsMixin, TagsMixin]
-properties:
-  id: {type: integer, description: Product id.}
-  name: {type: string, description: Product name.}
-  price: {type: [integer, "null"], description: Price; null when not set.}
-  sku: {type: string, description: Stock keeping unit.}
-  updated_at: {type: integer, readOnly: true, description: Last change.}
-  tags: {type: array, items: {$ref: "common.yaml#/$defs/Tag"}, x-flex: list, x-write: {from: tag_names}, description: Tags.}
-  custom_fields: {type: array, items: {$ref: "common.yaml#/$defs/CustomField"}, x-flex: list, x-write: {from: custom_fields}, description: Custom fields.}
-  _links: {$ref: "common.yaml#/$defs/Links", readOnly: true, description: HAL links.}
+VERSION = """\
+  v4:
+    description: A second version of the API, for this test.
+    base_path: /api/v4
+    write: array
+    errors: problem_json
+    auth: [oauth2, long_lived_token]
+    paging:
+      links: {style: links, page_param: page, size_param: limit, max: 250}
 """
 
-PRODUCTS = """\
-name: products
-description: Products (v4 style endpoint).
-api: v4
-path: /api/v4/products
-model: product.yaml
-items_key: products
-envelope: embedded
-paging: {style: links, page_param: page, size_param: limit, max: 250}
-write: {style: array, batch_max: 250}
-lock_kind: product
-params:
-  - {name: query, type: str, description: Search text.}
-  - {name: with_, wire: with, type: csv, values: [tags], description: Extra data.}
+LEAD = """\
+title: Lead
+description: A lead (API v4 shapes).
+type: object
+properties:
+  id: {type: integer, description: Lead id.}
+  name: {type: string, description: Lead name.}
+  price: {type: [integer, "null"], description: Budget; null when not set.}
+  updated_at: {type: integer, readOnly: true, description: Last change.}
+  _embedded: {type: object, additionalProperties: true, readOnly: true, description: Linked data.}
+"""
+
+LEADS = """\
+name: leads
+description: Leads (API v4).
+model: lead.yaml
+lock_kind: lead
 operations:
-  list: {description: One page of products.}
-  iter: {description: Every product.}
-  get: {description: One product by id.}
-  save: {description: Create (POST) and update (PATCH) products.}
+  list:
+    description: Leads, page by page.
+    method: GET
+    path: /api/v4/leads
+    paging: links
+    params:
+      query: {type: str, description: Search text.}
+      with_: &with {wire: with, type: csv, values: [contacts, loss_reason], description: Extra data.}
+    response: {type: "list[Lead]", at: _embedded.leads}
+  get:
+    description: One lead.
+    method: GET
+    path: /api/v4/leads/{id}
+    params:
+      id: {in: path, type: id, required: true, description: Lead id.}
+      with_: *with
+    response: {type: Lead}
+  rename:
+    description: Rename one lead.
+    method: PATCH
+    path: /api/v4/leads/{id}
+    params:
+      id: {in: path, type: id, required: true, description: Lead id.}
+      name: {in: body, type: str, required: true, description: The new name.}
+    response: {type: Lead}
+  save:
+    description: Create (POST) and update (PATCH) leads.
+    kind: save
+    path: /api/v4/leads
+    batch_max: 250
+    response: {at: _embedded.leads}
 """
 
 
@@ -62,93 +88,134 @@ operations:
 def package(tmp_path_factory: pytest.TempPathFactory) -> Any:
     import shutil
 
-    root = tmp_path_factory.mktemp("addentity")
+    root = tmp_path_factory.mktemp("addversion")
     spec = root / "spec"
     shutil.copytree(Path(__file__).resolve().parents[2] / "spec", spec)
-    (spec / "entities" / "product.yaml").write_text(PRODUCT, encoding="utf-8")
-    (spec / "resources" / "products.yaml").write_text(PRODUCTS, encoding="utf-8")
-    out = root / "amocrm_added_entity_pkg"
+    versions = spec / "versions.yaml"
+    versions.write_text(versions.read_text(encoding="utf-8").rstrip("\n") + "\n" + VERSION, encoding="utf-8")
+    (spec / "v4" / "entities").mkdir(parents=True)
+    (spec / "v4" / "resources").mkdir()
+    (spec / "v4" / "entities" / "lead.yaml").write_text(LEAD, encoding="utf-8")
+    (spec / "v4" / "resources" / "leads.yaml").write_text(LEADS, encoding="utf-8")
+    out = root / "amocrm_added_version_pkg"
     assert main(["--spec", str(spec), "--out", str(out)]) == 0
+    assert "client.v4.leads.rename(" in (root / "api.md").read_text()
     sys.path.insert(0, str(root))
     try:
-        yield importlib.import_module("amocrm_added_entity_pkg")
+        yield importlib.import_module("amocrm_added_version_pkg")
     finally:
         sys.path.remove(str(root))
-        for name in [m for m in sys.modules if m.startswith("amocrm_added_entity_pkg")]:
+        for name in [m for m in sys.modules if m.startswith("amocrm_added_version_pkg")]:
             del sys.modules[name]
 
 
-def test_new_model_decodes_and_has_its_helpers(package: Any) -> None:
-    models = importlib.import_module(package.__name__ + ".models")
-    product = msgspec.json.decode(
-        b'{"id": 7, "name": "Pen", "price": null, "tags": {}, "custom_fields": [{"id": 3, "values": [{"value": "x"}]}],'
-        b' "unknown": 1}',
-        type=models.Product,
+class Client(FakeClient):
+    """One client holding both generated versions, as ``AmoClient`` holds ``v2``."""
+
+    def __init__(self, package: Any, *responses: Any) -> None:
+        super().__init__(*responses)
+        v2 = importlib.import_module(package.__name__ + ".v2")
+        v4 = importlib.import_module(package.__name__ + ".v4")
+        self.v2 = importlib.import_module(package.__name__ + ".v2.client").V2(self, v2.PROFILE)
+        self.v4 = importlib.import_module(package.__name__ + ".v4.client").V4(self, v4.PROFILE)
+
+
+def test_two_lead_classes_one_per_version(package: Any) -> None:
+    v2 = importlib.import_module(package.__name__ + ".v2.models")
+    v4 = importlib.import_module(package.__name__ + ".v4.models")
+    assert v2.Lead is not v4.Lead and "sale" in v2.Lead.__struct_fields__ and "price" in v4.Lead.__struct_fields__
+    lead = msgspec.json.decode(b'{"id": 7, "name": "Pen", "price": null, "unknown": 1}', type=v4.Lead)
+    assert (lead.id, lead.name, lead.price) == (7, "Pen", None)
+    profile = importlib.import_module(package.__name__ + ".v4").PROFILE
+    assert (profile.base_path, profile.write, profile.errors) == ("/api/v4", "array", "problem_json")
+
+
+def test_both_versions_from_one_client(package: Any) -> None:
+    client = Client(
+        package,
+        {"_embedded": {"items": [{"id": 1, "name": "v2 lead", "sale": 10}]}},
+        {"id": 5, "name": "v4 lead", "price": 20},
+        {"id": 5, "name": "renamed"},
     )
-    assert (product.id, product.name, product.price, product.tags) == (7, "Pen", None, [])
-    assert product.get_custom_field_value(3) == "x"
-    product.add_tags("blue").set_custom_field(4, "y")
-    assert [t.name for t in product.tags] == ["blue"]
-    assert product.get_custom_field(4).values[0].value == "y"
+    assert [lead.sale for lead in client.v2.leads.list(query="x")] == [10]
+    assert client.v4.leads.get(5, with_=["contacts"]).price == 20
+    assert client.v4.leads.rename(5, name="renamed").name == "renamed"
+    calls = [(c["method"], c["path"], c.get("params"), c.get("json")) for c in client.calls]
+    assert calls == [
+        ("GET", "/api/v2/leads", {"query": "x", "limit_rows": 500, "limit_offset": 0}, None),
+        ("GET", "/api/v4/leads/5", {"with": "contacts"}, None),
+        ("PATCH", "/api/v4/leads/5", None, {"name": "renamed"}),
+    ]
 
 
-def test_client_mixin_gets_the_new_resource(package: Any) -> None:
-    client_mod = importlib.import_module(package.__name__ + ".client")
-    assert "products" in client_mod.RESOURCE_NAMES
+def test_path_parameters_are_checked_before_sending(package: Any) -> None:
+    from amocrm.errors import ConfigError
 
-    class Client(client_mod.ResourcesMixin):  # type: ignore[misc,name-defined]
-        def __init__(self, fake: FakeClient) -> None:
-            self._fake = fake
-            self.config = fake.config
-
-        def _request(self, *args: Any, **kwargs: Any) -> Any:
-            return self._fake._request(*args, **kwargs)
-
-        def _lock(self, kind: str, id: int) -> Any:
-            return self._fake._lock(kind, id)
-
-    fake = FakeClient({"_embedded": {"products": [{"id": 1, "name": "A"}]}})
-    client = Client(fake)
-    assert client.products is client.products  # built once
-    assert [p.name for p in client.products.list(query="a")] == ["A"]
-    assert fake.calls[0]["path"] == "/api/v4/products" and fake.calls[0]["params"] == {"query": "a"}
+    client = Client(package)
+    with pytest.raises(ConfigError, match=r"leads.get\(id\): expected a positive int id, got str '5/../x'"):
+        client.v4.leads.get("5/../x")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=r"leads.rename\(name\): is required"):
+        client.v4.leads.rename(5, name=None)  # type: ignore[arg-type]
+    assert client.calls == []
 
 
 def test_links_paging_follows_next_and_stops(package: Any) -> None:
-    res_mod = importlib.import_module(package.__name__ + ".resources.products")
-    page1 = {"_links": {"next": {"href": "x?page=2"}}, "_embedded": {"products": [{"id": 1}, {"id": 2}]}}
-    page2 = {"_links": {"self": {"href": "x?page=2"}}, "_embedded": {"products": [{"id": 3}]}}
-    fake = FakeClient(page1, page2)
-    products = res_mod.ProductsResource(fake)
-    assert [p.id for p in products.iter(page_size=2, with_=["tags"])] == [1, 2, 3]
-    assert [c["params"] for c in fake.calls] == [
-        {"with": "tags", "page": 1, "limit": 2},
-        {"with": "tags", "page": 2, "limit": 2},
+    page1 = {"_page": 1, "_links": {"next": {"href": "https://x/api/v4/leads?page=2&limit=2"}},
+             "_embedded": {"leads": [{"id": 1}, {"id": 2}]}}
+    page2 = {"_page": 2, "_links": {"self": {"href": "x?page=2"}}, "_embedded": {"leads": [{"id": 3}, {"id": 4}]}}
+    client = Client(package, page1, page2)
+    first = client.v4.leads.list(page_size=2, with_=["loss_reason"])
+    assert first.page == 1 and first.has_next_page()
+    assert [lead.id for lead in first] == [1, 2, 3, 4]
+    assert [c["params"] for c in client.calls] == [
+        {"with": "loss_reason", "page": 1, "limit": 2},
+        {"with": "loss_reason", "page": 2, "limit": 2},
     ]
 
 
 def test_array_writes_post_new_and_patch_existing(package: Any) -> None:
-    models = importlib.import_module(package.__name__ + ".models")
-    res_mod = importlib.import_module(package.__name__ + ".resources.products")
-    fake = FakeClient(
-        {"_embedded": {"products": [{"id": 11, "request_id": "0"}]}},
-        {"_embedded": {"products": [{"id": 5, "updated_at": 1}]}},
+    models = importlib.import_module(package.__name__ + ".v4.models")
+    client = Client(
+        package,
+        {"_embedded": {"leads": [{"id": 11, "request_id": "0"}]}},
+        {"_embedded": {"leads": [{"id": 5, "updated_at": 1700000000}]}},
     )
-    new = models.Product(name="N", price=None, tags=[models.Tag(id=1, name="t")])
-    old = models.Product(id=5, name="O", updated_at=100)
-    saved = res_mod.ProductsResource(fake).save([new, old])
-    assert [(c["method"], c["path"]) for c in fake.calls] == [("POST", "/api/v4/products"), ("PATCH", "/api/v4/products")]
-    posted = json.loads(msgspec.json.encode(fake.calls[0]["json"]))
-    assert posted == [{"name": "N", "price": None, "tags": ["t"], "request_id": "0"}]  # explicit None -> null
-    patched = fake.calls[1]["json"][0]
-    assert patched["id"] == 5 and patched["name"] == "O" and patched["updated_at"] > 100
-    assert new.id == 11 and [s.id for s in saved] == [11, 5]
+    new = models.Lead(name="N", price=None)
+    old = models.Lead(id=5, name="O", updated_at=100)
+    saved = client.v4.leads.save([new, old])
+    assert [(c["method"], c["path"]) for c in client.calls] == [("POST", "/api/v4/leads"), ("PATCH", "/api/v4/leads")]
+    assert client.calls[0]["json"] == [{"name": "N", "price": None, "request_id": "0"}]  # explicit None -> null
+    assert client.calls[1]["json"] == [{"id": 5, "name": "O"}]  # no updated_at precondition in this version
+    assert new.id == 11 and saved.ids == [11, 5] and old.updated_at == 1700000000
 
 
-def test_get_raises_not_found(package: Any) -> None:
-    from amocrm.errors import NotFoundError
+def test_a_refused_batch_maps_validation_errors_to_the_objects(package: Any) -> None:
+    from amocrm.errors import ValidationError
 
-    res_mod = importlib.import_module(package.__name__ + ".resources.products")
-    fake = FakeClient(FakeResponse(status=204))
-    with pytest.raises(NotFoundError, match="Product 9 not found"):
-        res_mod.ProductsResource(fake).get(9)
+    models = importlib.import_module(package.__name__ + ".v4.models")
+    problem = {"validation-errors": [{"request_id": "1", "errors": [
+        {"code": "InvalidType", "path": "price", "detail": "This value should be of type int."}]}],
+        "title": "Bad Request", "type": "https://httpstatus.es/400", "status": 400, "detail": "Request validation failed"}
+    client = Client(package, FakeResponse(status=400, data=msgspec.json.encode(problem)))
+    client._request = _raising(client._request)  # type: ignore[method-assign]
+    leads = [models.Lead(name="ok"), models.Lead(name="bad", price=5)]
+    with pytest.raises(ValidationError) as info:
+        client.v4.leads.save(leads)
+    outcome = info.value.outcome
+    assert [o.status for o in outcome] == ["failed", "failed"]
+    assert outcome[1].code == "InvalidType" and "price: This value should be of type int." in str(outcome[1].message)
+    assert "not applied" in str(outcome[0].message)
+    assert "request_id 1: price: InvalidType" in str(info.value)
+
+
+def _raising(request: Any) -> Any:
+    """The real pipeline raises the typed error for a non-success status: do the same here."""
+    from amocrm._core.response import error_for
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        response = request(*args, **kwargs)
+        if response.status >= 300:
+            raise error_for(response)
+        return response
+
+    return call

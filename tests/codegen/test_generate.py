@@ -1,10 +1,9 @@
-"""``python -m codegen``: deterministic output, --check with a diff, headers, speed."""
+"""``python -m codegen``: deterministic output, --check with a diff (generated/ and api.md), headers."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -23,34 +22,57 @@ def _files(root: Path) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("render") / "generated"
-    render_package(load_spec(REPO / "spec"), out)
+    root = tmp_path_factory.mktemp("render")
+    out = root / "generated"
+    render_package(load_spec(REPO / "spec"), out, root / "api.md")
     return out
 
 
 def test_two_renderings_are_byte_identical(rendered: Path, tmp_path: Path) -> None:
     second = tmp_path / "generated"
-    started = time.perf_counter()
-    render_package(load_spec(REPO / "spec"), second)
-    elapsed = time.perf_counter() - started
+    render_package(load_spec(REPO / "spec"), second, tmp_path / "api.md")
     assert _files(rendered) == _files(second)
-    assert elapsed < 10, f"generation took {elapsed:.1f}s"
+    assert (rendered.parent / "api.md").read_bytes() == (tmp_path / "api.md").read_bytes()
 
 
-def test_committed_generated_is_current(rendered: Path) -> None:
+def test_committed_generated_and_api_md_are_current(rendered: Path) -> None:
     assert diff_trees(rendered, REPO / "generated") == ""
+    assert (rendered.parent / "api.md").read_text() == (REPO / "api.md").read_text()
 
 
-def test_every_generated_file_has_the_header(rendered: Path) -> None:
+def test_one_package_per_version_and_every_file_has_the_header(rendered: Path) -> None:
     files = _files(rendered)
-    assert {"models/lead.py", "resources/leads.py", "client.py", "constants.py", "__init__.py"} <= set(files)
+    assert {"v2/models/lead.py", "v2/resources/leads.py", "v2/client.py", "v2/constants.py", "v2/writes.py",
+            "v2/__init__.py", "_default/__init__.py", "_default/resources.py", "_default/models.py"} <= set(files)
     for name, data in files.items():
         assert data.startswith(HEADER.encode()), name
         assert b"DO NOT EDIT" in data.splitlines()[0], name
 
 
+def test_api_md_lists_every_operation() -> None:
+    from codegen.__main__ import known_mixins
+
+    spec = load_spec(REPO / "spec", known_mixins=known_mixins())
+    text = (REPO / "api.md").read_text()
+    for vid, version in spec.versions.items():
+        for res in version.resources:
+            for op in res.operations:
+                assert f"`client.{vid}.{res.name}.{op.name}(" in text, (vid, res.name, op.name)
+                if op.kind == "call":
+                    assert f"`{op.method} {op.path}`" in text, (vid, res.name, op.name)
+
+
+def test_generated_code_is_formatted_and_lint_clean(rendered: Path) -> None:
+    from codegen.render import RUFF_ARGS
+
+    for args in (["format", "--check", *RUFF_ARGS], ["check", "--select", "E,F,W,I,B,UP", "--ignore", "E501", *RUFF_ARGS]):
+        proc = subprocess.run([sys.executable, "-m", "ruff", *args, str(rendered)], capture_output=True, text=True,
+                              timeout=120, check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def test_check_passes_on_fresh_output(rendered: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--check", "--out", str(rendered)]) == 0
+    assert main(["--check", "--out", str(rendered), "--api-md", str(rendered.parent / "api.md")]) == 0
 
 
 def test_check_fails_with_a_diff_when_stale(rendered: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -58,17 +80,20 @@ def test_check_fails_with_a_diff_when_stale(rendered: Path, tmp_path: Path, caps
 
     stale = tmp_path / "generated"
     shutil.copytree(rendered, stale)
-    lead = stale / "models" / "lead.py"
+    lead = stale / "v2" / "models" / "lead.py"
     lead.write_text(lead.read_text().replace('"""Budget."""', '"""Budget (edited by hand)."""'))
-    (stale / "resources" / "extra.py").write_text("x = 1\n")
-    (stale / "constants.py").unlink()
-    assert main(["--check", "--out", str(stale)]) == 1
+    (stale / "v2" / "resources" / "extra.py").write_text("x = 1\n")
+    (stale / "v2" / "constants.py").unlink()
+    api = tmp_path / "api.md"
+    api.write_text((rendered.parent / "api.md").read_text().replace("client.v2.leads.get(", "client.v2.leads.fetch("))
+    assert main(["--check", "--out", str(stale), "--api-md", str(api)]) == 1
     out = capsys.readouterr()
-    assert "--- generated/models/lead.py" in out.out
+    assert "--- generated/v2/models/lead.py" in out.out
     assert '-    """Budget (edited by hand)."""' in out.out
     assert '+    """Budget."""' in out.out
-    assert "generated/resources/extra.py" in out.out and "+++ /dev/null" in out.out
-    assert "--- /dev/null" in out.out and "generated/constants.py (from spec)" in out.out
+    assert "generated/v2/resources/extra.py" in out.out and "+++ /dev/null" in out.out
+    assert "--- /dev/null" in out.out and "generated/v2/constants.py (from spec)" in out.out
+    assert "api.md (from spec)" in out.out and "+| `GET /api/v2/leads` | `client.v2.leads.get(" in out.out
     assert "is stale" in out.err
 
 
@@ -79,7 +104,8 @@ def test_cli_regenerates_into_out_dir(tmp_path: Path) -> None:
         cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    assert (out / "models" / "lead.py").exists() and "wrote" in proc.stderr
+    assert (out / "v2" / "models" / "lead.py").exists() and "wrote" in proc.stderr
+    assert (tmp_path / "api.md").exists()  # beside --out by default
     # a stale file in the output is wiped by the next run
     (out / "junk.py").write_text("")
     assert main(["--spec", str(REPO / "spec"), "--out", str(out)]) == 0

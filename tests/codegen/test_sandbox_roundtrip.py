@@ -58,12 +58,12 @@ def test_contacts_and_leads_round_trip(client: Any) -> None:
 
 
 def test_batches_and_paging(client: Any) -> None:
-    before = len(list(client.leads.iter()))
+    before = len(list(client.leads.list()))
     leads = [Lead(name=f"L{i}") for i in range(7)]
     client.leads.save(leads, batch_size=3)
     assert all(isinstance(lead.id, int) for lead in leads) and len({lead.id for lead in leads}) == 7
-    assert len(list(client.leads.iter(page_size=4))) == before + 7
-    assert len(client.leads.list(limit_rows=2)) == 2
+    assert len(list(client.leads.list(page_size=4))) == before + 7
+    assert len(client.leads.list(page_size=2).items) == 2
 
 
 def test_notes_tasks_catalogs(client: Any) -> None:
@@ -79,7 +79,7 @@ def test_notes_tasks_catalogs(client: Any) -> None:
     client.catalogs.save(catalog)
     element = CatalogElement(name="Pen", catalog_id=catalog.id)
     client.catalog_elements.save(element)
-    assert [e.name for e in client.catalog_elements.iter(catalog_id=catalog.id)] == ["Pen"]
+    assert [e.name for e in client.catalog_elements.list(catalog_id=catalog.id)] == ["Pen"]
     client.catalogs.delete(catalog)
     assert catalog.id not in [c.id for c in client.catalogs.list()]
 

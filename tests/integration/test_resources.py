@@ -112,9 +112,10 @@ def test_list_filters_and_204(amocrm_client: AmoClient) -> None:
     amocrm_client.leads.save([Lead(name=f"filter-{i}", responsible_user_id=SEED.USER_MANAGER) for i in range(3)])
     mine = amocrm_client.leads.list(responsible_user_id=SEED.USER_MANAGER)
     assert {lead.name for lead in mine} >= {"filter-0", "filter-1", "filter-2"}
-    assert amocrm_client.leads.list(query="filter-1")[0].name == "filter-1"
-    assert amocrm_client.leads.list(id=[SEED.LEAD_FIRST])[0].id == SEED.LEAD_FIRST
-    assert amocrm_client.leads.list(query="no such lead anywhere") == []  # 204
+    assert amocrm_client.leads.list(query="filter-1").items[0].name == "filter-1"
+    assert amocrm_client.leads.list(id=[SEED.LEAD_FIRST]).items[0].id == SEED.LEAD_FIRST
+    empty = amocrm_client.leads.list(query="no such lead anywhere")  # 204
+    assert empty.items == [] and list(empty) == [] and not empty.has_next_page()
 
 
 def test_get_missing_raises_not_found(amocrm_client: AmoClient) -> None:
@@ -125,13 +126,13 @@ def test_get_missing_raises_not_found(amocrm_client: AmoClient) -> None:
 def test_iter_pages_through_everything_and_stops(amocrm_client: AmoClient, amocrm_sandbox: Sandbox) -> None:
     amocrm_client.leads.save([Lead(name=f"bulk-{i}") for i in range(23)], batch_size=10)
     before = len(amocrm_sandbox.request_log())
-    names = [lead.name for lead in amocrm_client.leads.iter(page_size=5)]
+    names = [lead.name for lead in amocrm_client.leads.list(page_size=5)]
     total = len(amocrm_sandbox.entities("leads"))
     assert len(names) == total and len(set(names)) == total
     requests = len(amocrm_sandbox.request_log()) - before
     # one per page, plus the pages fetched ahead past the end (at most config.prefetch) or one 204
     assert requests <= total // 5 + 1 + amocrm_client.config.prefetch
-    pages = list(amocrm_client.leads.pages(page_size=10))
+    pages = [page.items for page in amocrm_client.leads.list(page_size=10).pages()]
     assert sum(len(p) for p in pages) == total
 
 
@@ -197,7 +198,7 @@ def test_company_links_and_iter(amocrm_client: AmoClient) -> None:
     got = amocrm_client.companies.get(company.id)
     assert SEED.CONTACT_MARIA in got.contacts.id
     assert SEED.LEAD_FIRST in got.leads.id
-    assert company.id in {c.id for c in amocrm_client.companies.iter()}
+    assert company.id in {c.id for c in amocrm_client.companies.list()}
 
 
 # -- tasks and notes -----------------------------------------------------------------------------
@@ -211,7 +212,7 @@ def test_tasks(amocrm_client: AmoClient) -> None:
     got = amocrm_client.tasks.get(task.id)
     assert got.element_id == SEED.LEAD_FIRST and got.element_type == 2
     assert task.id in {t.id for t in amocrm_client.tasks.list(type="lead")}
-    assert task.id in {t.id for t in amocrm_client.tasks.iter(element_id=SEED.LEAD_FIRST)}
+    assert task.id in {t.id for t in amocrm_client.tasks.list(element_id=SEED.LEAD_FIRST)}
 
 
 def test_notes_need_a_type_and_save(amocrm_client: AmoClient) -> None:
@@ -220,7 +221,7 @@ def test_notes_need_a_type_and_save(amocrm_client: AmoClient) -> None:
     assert note.id is not None
     got = amocrm_client.notes.get(note.id, type="contact")
     assert got.text == "Customer called"
-    assert note.id in {n.id for n in amocrm_client.notes.iter(type="contact")}
+    assert note.id in {n.id for n in amocrm_client.notes.list(type="contact")}
     sms = Note(text="sms body", note_type=102, element_id=SEED.CONTACT_IVAN, element_type=1)
     assert to_write_item(sms)["params"]["text"] == "sms body"
 
@@ -235,10 +236,10 @@ def test_catalogs_and_elements(amocrm_client: AmoClient, amocrm_sandbox: Sandbox
     assert catalog.id in {c.id for c in amocrm_client.catalogs.list()}
     elements = [CatalogElement(name=f"svc-{i}", catalog_id=catalog.id) for i in range(60)]
     amocrm_client.catalog_elements.save(elements)
-    listed = list(amocrm_client.catalog_elements.iter(catalog_id=catalog.id))
+    listed = list(amocrm_client.catalog_elements.list(catalog_id=catalog.id))
     assert sorted(e.name for e in listed) == sorted(f"svc-{i}" for i in range(60))
     amocrm_client.catalog_elements.delete(elements[:10])
-    assert len(list(amocrm_client.catalog_elements.iter(catalog_id=catalog.id))) == 50
+    assert len(list(amocrm_client.catalog_elements.list(catalog_id=catalog.id))) == 50
     amocrm_client.catalogs.delete([catalog])
     assert catalog.id not in {c.id for c in amocrm_client.catalogs.list()}
 
@@ -263,7 +264,7 @@ def test_incoming_leads_form_sip_accept_decline_summary(amocrm_client: AmoClient
     (uid_form,) = amocrm_client.incoming_leads.add_form(form)
     (uid_sip,) = amocrm_client.incoming_leads.add_sip(sip)
     assert amocrm_client.incoming_leads.get_by_uid(uid_form).uid == uid_form
-    assert {i.uid for i in amocrm_client.incoming_leads.iter()} >= {uid_form, uid_sip}
+    assert {i.uid for i in amocrm_client.incoming_leads.list()} >= {uid_form, uid_sip}
     assert [i.uid for i in amocrm_client.incoming_leads.list(categories=["sip"])] == [uid_sip]
     accepted = amocrm_client.incoming_leads.accept([uid_form], user_id=SEED.USER_ADMIN, status_id=SEED.STATUS_MAIN_NEW)
     assert accepted is not None

@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 import msgspec
 import pytest
 
-from amocrm._generated.constants import (
-    COMMON_NOTETYPE,
-    CONTACT_TYPE,
-    ERROR_CODES,
-    SMS_IN_NOTETYPE,
-    ElementType,
-    NoteType,
-    TaskType,
-)
 from amocrm.errors import ERROR_CODES as RUNTIME_ERROR_CODES
 from amocrm.models import (
     UNSET,
@@ -30,6 +19,15 @@ from amocrm.models import (
     Tag,
     Task,
     to_write_item,
+)
+from amocrm.v2.constants import (
+    COMMON_NOTETYPE,
+    CONTACT_TYPE,
+    ERROR_CODES,
+    SMS_IN_NOTETYPE,
+    ElementType,
+    NoteType,
+    TaskType,
 )
 
 
@@ -179,8 +177,9 @@ def test_constants_match_the_seed_and_the_runtime_table() -> None:
     assert ERROR_CODES == RUNTIME_ERROR_CODES
 
 
-def test_a_500_lead_page_decodes_in_low_milliseconds() -> None:
-    from amocrm._resource import _page_type
+def test_a_500_lead_page_decodes() -> None:
+    """Speed is measured by ``make bench``; here only that a full page decodes, through the wrapper."""
+    from amocrm._core.response import wrapper_type
 
     item = {
         "id": 1, "name": "Сделка", "responsible_user_id": 2, "created_at": 3, "updated_at": 4, "account_id": 5,
@@ -194,17 +193,9 @@ def test_a_500_lead_page_decodes_in_low_milliseconds() -> None:
         "_links": {"self": {"href": "/l", "method": "get"}},
     }
     data = msgspec.json.encode({"_embedded": {"items": [dict(item, id=i) for i in range(500)]}})
-    decoder = msgspec.json.Decoder(_page_type(Lead, "items", "embedded"))
-    decoder.decode(data)
-    best = min(_timed(decoder.decode, data) for _ in range(5))
-    assert len(decoder.decode(data).embedded.items) == 500
-    assert best < 0.025, f"500 leads ({len(data)} bytes) took {best * 1000:.1f} ms"
-
-
-def _timed(fn: object, arg: bytes) -> float:
-    started = time.perf_counter()
-    fn(arg)  # type: ignore[operator]
-    return time.perf_counter() - started
+    decoder = msgspec.json.Decoder(wrapper_type(list[Lead], ("_embedded", "items"), paged=True))
+    leads = decoder.decode(data).v.v
+    assert len(leads) == 500 and leads[499].id == 499 and leads[0].contacts.id == [1, 2]
 
 
 def test_unset_fields_are_not_encoded() -> None:

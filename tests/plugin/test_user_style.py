@@ -18,7 +18,7 @@ def test_create_and_read_back_a_lead(amocrm_client: AmoClient) -> None:
 
 
 def test_each_test_starts_from_the_seed(amocrm_client: AmoClient) -> None:
-    names = [lead.name for lead in amocrm_client.leads.iter()]
+    names = [lead.name for lead in amocrm_client.leads.list()]
     assert "Deal from my app" not in names
     assert len(names) == 2  # the two seeded leads
 
@@ -31,4 +31,4 @@ def test_missing_entity_is_a_typed_error(amocrm_client: AmoClient) -> None:
 @pytest.mark.amocrm_sandbox(seed=False, subdomain="emptyco")
 def test_marker_gives_a_fresh_sandbox_with_options(amocrm_sandbox: Sandbox, amocrm_client: AmoClient) -> None:
     assert amocrm_sandbox.subdomain == "emptyco"
-    assert amocrm_client.leads.list() == []
+    assert list(amocrm_client.leads.list()) == []

@@ -139,7 +139,7 @@ def test_bad_options_are_config_errors(bad: dict[str, object]) -> None:
 def test_bad_request_method_and_path() -> None:
     client = AmoClient("acme", throttle=None)
     with pytest.raises(ConfigError):
-        client.request("PUT", "/api/v2/leads")  # type: ignore[arg-type]
+        client.request("TRACE", "/api/v2/leads")  # type: ignore[arg-type]
     with pytest.raises(ConfigError):
         client.request("GET", "api/v2/leads")
 

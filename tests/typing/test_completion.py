@@ -39,8 +39,13 @@ def _script(source: str) -> Any:
 
 def test_resource_methods_complete() -> None:
     names = _complete("client.leads.")
-    assert {"list", "iter", "pages", "get", "save"} <= set(names)
-    assert {"contacts", "companies", "leads", "account"} <= set(_complete("client."))
+    assert {"list", "get", "save", "stats"} <= set(names)
+    public = {n for n in names if not n.startswith("_")}
+    assert not {"attrname", "func", "lock"} & public  # no cached_property leftovers
+    assert {"contacts", "companies", "leads", "account", "v2"} <= set(_complete("client."))
+    assert {"list", "get", "save"} <= set(_complete("client.v2.leads."))
+    page = set(_complete("client.leads.list().")) - {n for n in _complete("client.leads.list().") if n.startswith("_")}
+    assert {"items", "pages", "next_page", "has_next_page", "response", "offset"} <= page
 
 
 def test_model_keywords_complete() -> None:
@@ -52,7 +57,7 @@ def test_model_keywords_complete() -> None:
 def test_filter_keyword_completes() -> None:
     names = set(_complete("client.leads.list(respo"))
     assert "responsible_user_id=" in names
-    assert "status=" in set(_complete("client.leads.iter(sta"))
+    assert "status=" in set(_complete("client.v2.leads.list(sta"))
 
 
 def test_docstrings_come_from_the_spec() -> None:
@@ -61,7 +66,7 @@ def test_docstrings_come_from_the_spec() -> None:
     [name] = _script(source).infer(len(lines), len(lines[-1]))
     doc = name.docstring()
     # spec/resources/leads.yaml: the list operation's summary and the documented filters
-    assert "One page of leads." in doc
+    assert "Leads matching the filters, page by page." in doc
     assert "responsible_user_id: Responsible user id or ids." in doc
     [sale] = _script(PRELUDE + "Lead().sale").help(4, len("Lead().sa"))
     assert sale.docstring() == "Budget."  # spec/entities/lead.yaml

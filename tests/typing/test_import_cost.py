@@ -13,11 +13,11 @@ after_package = sorted(m for m in sys.modules if m.startswith("amocrm"))
 import amocrm.client; t2 = time.perf_counter()
 client = amocrm.AmoClient("acme")
 heavy = ("click", "cryptography", "redis", "jinja2", "amocrm.sandbox", "amocrm.facade", "amocrm.webhooks",
-         "amocrm.cli", "amocrm._generated.resources.leads", "amocrm._generated.models.lead")
+         "amocrm.cli", "amocrm.v2.resources.leads", "amocrm.v2.models.lead")
 loaded = [m for m in heavy if m in sys.modules]
 _ = client.leads
 print(json.dumps({"package_ms": (t1 - t0) * 1000, "client_ms": (t2 - t1) * 1000, "after_package": after_package,
-                  "heavy": loaded, "leads_loaded": "amocrm._generated.resources.leads" in sys.modules}))
+                  "heavy": loaded, "leads_loaded": "amocrm.v2.resources.leads" in sys.modules}))
 """
 
 

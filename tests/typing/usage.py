@@ -80,8 +80,8 @@ def run(*, subdomain: str, base_url: str, client_id: str, client_secret: str, re
         assert field is not None and field.values is not UNSET
 
         phone = client.contacts.get(contact.id).phone
-        won = [x.name for x in client.leads.iter(status=[142], page_size=2) if isinstance(x.name, str)]
-        pages = sum(1 for _ in client.leads.pages(page_size=2))
+        won = [x.name for x in client.leads.list(status=[142], page_size=2) if isinstance(x.name, str)]
+        pages = sum(1 for _ in client.leads.list(page_size=2).pages())
 
         note = Note(note_type=NoteType.COMMON, text="created by the typed usage script")
         note.attach_to(lead_id, ElementType.LEAD)

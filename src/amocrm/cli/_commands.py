@@ -170,7 +170,7 @@ def export(entity: str, params: tuple[str, ...], subdomain: str | None, base_url
     kwargs = {k: _param_value(v) for k, v in _params(params).items()}
     with _client(subdomain, base_url, token, storage_dir, ca_file) as client:
         resource = getattr(client, entity)
-        known = [n for n in inspect.signature(resource.iter).parameters]
+        known = [n for n in inspect.signature(resource.list).parameters]
         unknown = sorted(set(kwargs) - set(known))
         if unknown:
             raise click.BadParameter(f"unknown filter {', '.join(unknown)} for {entity}; known: {', '.join(known)}",
@@ -179,7 +179,7 @@ def export(entity: str, params: tuple[str, ...], subdomain: str | None, base_url
         encoder = msgspec.json.Encoder()
         out = sys.stdout.buffer
         try:
-            items: Iterator[Any] = resource.iter(**kwargs)
+            items: Iterator[Any] = iter(resource.list(**kwargs))
             for item in items:
                 out.write(encoder.encode(item) + b"\n")
                 progress.step()

@@ -15,7 +15,7 @@ import os
 import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from amocrm._redact import redact
 from amocrm.auth import ApiKey, OAuth2
@@ -23,12 +23,12 @@ from amocrm.client import AmoClient, ClientConfig, resolve_domain
 from amocrm.errors import ConfigError
 from amocrm.facade._debug import DebugSwitch
 from amocrm.facade._errors import NotAuthorizedError
+from amocrm.facade._object import AmoObject
+from amocrm.facade._registry import REGISTRY, call_raw, get_raw, items_of, pages_raw, path_of, save_raw
 from amocrm.facade._storage import FileStorage, sdk_storage, tokens_to_dict
 from amocrm.locking import EntityLocker, FileLocker, NoLocker
 from amocrm.throttle import LocalThrottle, NoThrottle, Throttle
-
-if TYPE_CHECKING:
-    from amocrm.facade._object import AmoObject
+from amocrm.v2.models import Webhook
 
 __all__ = ["AmoAPI"]
 
@@ -162,11 +162,8 @@ class AmoAPI(metaclass=_AmoAPIMeta):
     #: Page size of the ``get_all_*`` generators (a ``limit_rows`` you pass wins).
     limit_rows: ClassVar[int] = 500
 
-    # -- state -------------------------------------------------------------------------------------
-    _clients: ClassVar[dict[str, AmoClient]] = {}
-    _last_domain: ClassVar[str | None] = None
-    _last_client: ClassVar[AmoClient | None] = None
-    _guard: ClassVar[threading.RLock] = threading.RLock()
+    # -- state (accounts live in amocrm.facade._registry.REGISTRY) ---------------------------------
+    _guard: ClassVar[threading.RLock] = REGISTRY.guard
     _debug_switch: ClassVar[DebugSwitch] = DebugSwitch()
     _throttle_obj: ClassVar[Throttle] = LocalThrottle(7)
     _locker_obj: ClassVar[EntityLocker | None] = None
@@ -185,16 +182,19 @@ class AmoAPI(metaclass=_AmoAPIMeta):
                     LocalThrottle(float(value)) if isinstance(value, (int, float)) else value
                 )
                 type.__setattr__(cls, "_throttle_obj", obj)
-                for client in cls._clients.values():
+                for client in REGISTRY.clients.values():
                     client.throttle = obj
             elif name in ("debug", "debug_logger"):
                 cls._debug_switch.apply(cls.debug, cls.debug_logger)
             elif name.startswith("lock_entity_"):
                 type.__setattr__(cls, "_locker_obj", None)
-                for client in cls._clients.values():
+                for client in REGISTRY.clients.values():
                     client.locker = cls._locker()
-            elif name in ("updated_at_delta", "limit_rows"):
-                for client in cls._clients.values():
+            elif name == "amo_domain":
+                REGISTRY.amo_domain = cls.amo_domain
+            if name in ("updated_at_delta", "limit_rows"):
+                REGISTRY.updated_at_delta = cls.updated_at_delta
+                for client in REGISTRY.clients.values():
                     client.config.updated_at_delta = cls.updated_at_delta
                     client.config.page_size = cls.limit_rows
 
@@ -230,31 +230,12 @@ class AmoAPI(metaclass=_AmoAPIMeta):
 
     @classmethod
     def _register(cls, domain: str, client: AmoClient) -> None:
-        with cls._guard:
-            old = cls._clients.get(domain)
-            cls._clients[domain] = client
-            type.__setattr__(cls, "_last_domain", domain)
-            type.__setattr__(cls, "_last_client", client)
-        if old is not None and old is not client:
-            old.close()
+        REGISTRY.register(domain, client)
 
     @classmethod
     def _use(cls, subdomain: str | None) -> AmoClient:
         """The client of ``subdomain`` (None: the account authorised last); remembered for get_last_response."""
-        with cls._guard:
-            if subdomain is None:
-                if cls._last_domain is None:
-                    raise NotAuthorizedError("authorization required: call AmoAPI.oauth2() or AmoAPI.auth() first")
-                domain = cls._last_domain
-            else:
-                domain = cls.get_amo_domain(subdomain)
-            client = cls._clients.get(domain)
-            if client is None:
-                raise NotAuthorizedError(
-                    f"not authorised for subdomain {subdomain!r} ({domain}): call AmoAPI.oauth2() or AmoAPI.auth() first"
-                )
-            type.__setattr__(cls, "_last_client", client)
-            return client
+        return REGISTRY.use(subdomain)
 
     @classmethod
     def client(cls, subdomain: str | None = None) -> AmoClient:
@@ -264,13 +245,7 @@ class AmoAPI(metaclass=_AmoAPIMeta):
     @classmethod
     def reset(cls) -> None:
         """Forget every account and close its connections (settings stay as they are)."""
-        with cls._guard:
-            clients = list(cls._clients.values())
-            cls._clients.clear()
-            type.__setattr__(cls, "_last_domain", None)
-            type.__setattr__(cls, "_last_client", None)
-        for client in clients:
-            client.close()
+        REGISTRY.reset()
 
     # -- authorisation -------------------------------------------------------------------------------
 
@@ -366,7 +341,7 @@ class AmoAPI(metaclass=_AmoAPIMeta):
         """The body of the last answer (any call, auth included), secrets masked; None before any call.
 
         ``unescape_unicode`` turns JSON ``\\uXXXX`` escapes into characters (surrogate pairs included)."""
-        client = cls._last_client
+        client = REGISTRY.last_client
         response = client.last_response if client is not None else None
         if response is None:
             return None
@@ -378,12 +353,7 @@ class AmoAPI(metaclass=_AmoAPIMeta):
     @classmethod
     def get_items(cls, response: Any) -> Any:
         """``response['_embedded']['items']`` (``widgets`` for the widget list), or None."""
-        if not isinstance(response, Mapping):
-            return None
-        embedded = response.get("_embedded")
-        if isinstance(embedded, Mapping) and "items" in embedded:
-            return embedded["items"]
-        return response.get("widgets")
+        return items_of(response)
 
     # -- account -----------------------------------------------------------------------------------
 
@@ -392,7 +362,7 @@ class AmoAPI(metaclass=_AmoAPIMeta):
         """``GET /api/v2/account`` with ``with=`` (comma list: custom_fields, users, pipelines, groups,
         note_types, task_types); the whole decoded answer."""
         value = with_ if isinstance(with_, str) else ",".join(with_)
-        return cls._use(subdomain).request("GET", "/api/v2/account", {"with": value} if value else None)
+        return cls._use(subdomain).request("GET", path_of("account", "get"), {"with": value} if value else None)
 
     @classmethod
     def get_account_domain(cls, subdomain: str | None = None) -> Any:
@@ -402,173 +372,167 @@ class AmoAPI(metaclass=_AmoAPIMeta):
     # -- lists -------------------------------------------------------------------------------------
 
     @classmethod
-    def _get(cls, path: str, params: Mapping[str, Any] | None, return_response: bool, subdomain: str | None) -> Any:
+    def _get(cls, resource: str, params: Mapping[str, Any] | None, return_response: bool, subdomain: str | None,
+             name: str = "list") -> Any:
         if params is not None and not isinstance(params, Mapping):
-            raise _fail(f"GET {path}: params must be a dict, got {type(params).__name__}")
-        response = cls._use(subdomain).request("GET", path, dict(params or {}))
+            raise _fail(f"{resource}: params must be a dict, got {type(params).__name__}")
+        response = get_raw(cls._use(subdomain), resource, dict(params or {}), name)
         return response if return_response else cls.get_items(response)
 
     @classmethod
     def get_contacts(cls, params: Mapping[str, Any] | None = None, return_response: bool = False,
                      subdomain: str | None = None) -> Any:
         """One page of contacts (items, or the whole answer); None when nothing matches."""
-        return cls._get("/api/v2/contacts", params, return_response, subdomain)
+        return cls._get("contacts", params, return_response, subdomain)
 
     @classmethod
     def get_companies(cls, params: Mapping[str, Any] | None = None, return_response: bool = False,
                       subdomain: str | None = None) -> Any:
         """One page of companies."""
-        return cls._get("/api/v2/companies", params, return_response, subdomain)
+        return cls._get("companies", params, return_response, subdomain)
 
     @classmethod
     def get_leads(cls, params: Mapping[str, Any] | None = None, return_response: bool = False,
                   subdomain: str | None = None) -> Any:
         """One page of leads."""
-        return cls._get("/api/v2/leads", params, return_response, subdomain)
+        return cls._get("leads", params, return_response, subdomain)
 
     @classmethod
     def get_tasks(cls, params: Mapping[str, Any] | None = None, return_response: bool = False,
                   subdomain: str | None = None) -> Any:
         """One page of tasks."""
-        return cls._get("/api/v2/tasks", params, return_response, subdomain)
+        return cls._get("tasks", params, return_response, subdomain)
 
     @classmethod
     def get_notes(cls, params: Mapping[str, Any] | None = None, return_response: bool = False,
                   subdomain: str | None = None) -> Any:
         """One page of notes (``type`` is required by the API)."""
-        return cls._get("/api/v2/notes", params, return_response, subdomain)
+        return cls._get("notes", params, return_response, subdomain)
 
     @classmethod
     def get_webhooks(cls, params: Mapping[str, Any] | None = None, return_response: bool = False,
                      subdomain: str | None = None) -> Any:
         """The webhook subscriptions."""
-        return cls._get("/api/v2/webhooks", params, return_response, subdomain)
+        return cls._get("webhooks", params, return_response, subdomain)
 
     @classmethod
     def get_widgets(cls, params: Mapping[str, Any] | None = None, return_response: bool = False,
                     subdomain: str | None = None) -> Any:
         """The widgets (``/api/v2/widgets/list``)."""
-        return cls._get("/api/v2/widgets/list", params, return_response, subdomain)
+        return cls._get("widgets", params, return_response, subdomain)
 
     @classmethod
     def get_incoming_leads(cls, params: Mapping[str, Any] | None = None, return_response: bool = False,
                            subdomain: str | None = None) -> Any:
         """One page of incoming (unsorted) leads."""
-        return cls._get("/api/v2/incoming_leads", params, return_response, subdomain)
+        return cls._get("incoming_leads", params, return_response, subdomain)
 
     @classmethod
     def get_incoming_leads_summary(cls, params: Mapping[str, Any] | None = None, return_response: bool = True,
                                    subdomain: str | None = None) -> Any:
         """Incoming-lead counters: always the whole answer (it has no items), as in the seed."""
-        return cls._get("/api/v2/incoming_leads/summary", params, True, subdomain)
+        return cls._get("incoming_leads", params, True, subdomain, "summary")
 
     @classmethod
     def get_pipelines(cls, params: Mapping[str, Any] | None = None, return_response: bool = False,
                       subdomain: str | None = None) -> Any:
         """The pipelines (items keyed by id)."""
-        return cls._get("/api/v2/pipelines", params, return_response, subdomain)
+        return cls._get("pipelines", params, return_response, subdomain)
 
     @classmethod
     def get_catalogs(cls, params: Mapping[str, Any] | None = None, return_response: bool = False,
                      subdomain: str | None = None) -> Any:
         """The catalogs (lists)."""
-        return cls._get("/api/v2/catalogs", params, return_response, subdomain)
+        return cls._get("catalogs", params, return_response, subdomain)
 
     @classmethod
     def get_catalog_elements(cls, params: Mapping[str, Any] | None = None, return_response: bool = False,
                              subdomain: str | None = None) -> Any:
         """One page of catalog elements (``catalog_id`` required, ``page`` for paging)."""
-        return cls._get("/api/v2/catalog_elements", params, return_response, subdomain)
+        return cls._get("catalog_elements", params, return_response, subdomain)
 
     # -- generators --------------------------------------------------------------------------------
 
     @classmethod
-    def _all_by_offset(cls, path: str, params: Mapping[str, Any] | None, return_response: bool,
+    def _all_by_offset(cls, resource: str, params: Mapping[str, Any] | None, return_response: bool,
                        subdomain: str | None) -> Iterator[Any]:
         query = dict(params or {})
-        size = _int("limit_rows", query.get("limit_rows", cls.limit_rows), 1, 500)
-        query["limit_rows"] = size
-        query["limit_offset"] = int(query.get("limit_offset") or 0)
+        size = _int("limit_rows", query.pop("limit_rows", cls.limit_rows), 1, 500)
+        offset = query.pop("limit_offset", 0) or 0
+        if isinstance(offset, str) and offset.isdigit():
+            offset = int(offset)
+        start = _int("limit_offset", offset, 0)
         client = cls._use(subdomain)
-        while True:
-            response = client.request("GET", path, query)
-            items = cls.get_items(response)
+        for answer in pages_raw(client, resource, query, page_size=size, start=start):
+            items = cls.get_items(answer)
             if not items:
                 return
-            yield response if return_response else items
-            if len(items) < size:
-                return
-            query["limit_offset"] += size
+            yield answer if return_response else items
 
     @classmethod
-    def _all_by_page(cls, path: str, params: Mapping[str, Any] | None, return_response: bool,
+    def _all_by_page(cls, resource: str, params: Mapping[str, Any] | None, return_response: bool,
                      subdomain: str | None, size_param: str | None) -> Iterator[Any]:
         query = dict(params or {})
-        page = int(query.get("page") or 1)
+        page = query.pop("page", 1) or 1
+        if isinstance(page, str) and page.isdigit():
+            page = int(page)
+        start = _int("page", page, 1)
+        size = None
         if size_param is not None:
-            query[size_param] = _int(size_param, query.get(size_param, cls.limit_rows), 1, 500)
+            size = _int(size_param, query.pop(size_param, cls.limit_rows), 1, 500)
         client = cls._use(subdomain)
-        previous: Any = None
-        while True:
-            query["page"] = page
-            response = client.request("GET", path, query)
-            items = cls.get_items(response)
-            if not items or items == previous:  # 204, an empty page, or a server ignoring ``page``
+        for answer in pages_raw(client, resource, query, page_size=size, start=start):
+            items = cls.get_items(answer)
+            if not items:
                 return
-            previous = items
-            yield response if return_response else items
-            if size_param is not None and len(items) < query[size_param]:
-                return
-            page += 1
+            yield answer if return_response else items
 
     @classmethod
     def get_all_contacts(cls, params: Mapping[str, Any] | None = None, return_response: bool = False,
                          subdomain: str | None = None) -> Iterator[Any]:
         """Pages of contacts, lazily (``limit_rows``/``limit_offset``); stops on a short or empty page."""
-        return cls._all_by_offset("/api/v2/contacts", params, return_response, subdomain)
+        return cls._all_by_offset("contacts", params, return_response, subdomain)
 
     @classmethod
     def get_all_companies(cls, params: Mapping[str, Any] | None = None, return_response: bool = False,
                           subdomain: str | None = None) -> Iterator[Any]:
         """Pages of companies, lazily."""
-        return cls._all_by_offset("/api/v2/companies", params, return_response, subdomain)
+        return cls._all_by_offset("companies", params, return_response, subdomain)
 
     @classmethod
     def get_all_leads(cls, params: Mapping[str, Any] | None = None, return_response: bool = False,
                       subdomain: str | None = None) -> Iterator[Any]:
         """Pages of leads, lazily."""
-        return cls._all_by_offset("/api/v2/leads", params, return_response, subdomain)
+        return cls._all_by_offset("leads", params, return_response, subdomain)
 
     @classmethod
     def get_all_tasks(cls, params: Mapping[str, Any] | None = None, return_response: bool = False,
                       subdomain: str | None = None) -> Iterator[Any]:
         """Pages of tasks, lazily."""
-        return cls._all_by_offset("/api/v2/tasks", params, return_response, subdomain)
+        return cls._all_by_offset("tasks", params, return_response, subdomain)
 
     @classmethod
     def get_all_notes(cls, params: Mapping[str, Any] | None = None, return_response: bool = False,
                       subdomain: str | None = None) -> Iterator[Any]:
         """Pages of notes, lazily (``type`` is required by the API)."""
-        return cls._all_by_offset("/api/v2/notes", params, return_response, subdomain)
+        return cls._all_by_offset("notes", params, return_response, subdomain)
 
     @classmethod
     def get_all_incoming_leads(cls, params: Mapping[str, Any] | None = None, return_response: bool = False,
                                subdomain: str | None = None) -> Iterator[Any]:
         """Pages of incoming leads, lazily (``page``/``page_size``, the paging this endpoint has)."""
-        return cls._all_by_page("/api/v2/incoming_leads", params, return_response, subdomain, "page_size")
+        return cls._all_by_page("incoming_leads", params, return_response, subdomain, "page_size")
 
     @classmethod
     def get_all_catalog_elements(cls, params: Mapping[str, Any] | None = None, return_response: bool = False,
                                  subdomain: str | None = None) -> Iterator[Any]:
         """Pages of catalog elements, lazily (``page`` = 1, 2, ...); stops on 204 or an empty page."""
-        return cls._all_by_page("/api/v2/catalog_elements", params, return_response, subdomain, None)
+        return cls._all_by_page("catalog_elements", params, return_response, subdomain, None)
 
     # -- batch writes ------------------------------------------------------------------------------
 
     @staticmethod
     def _objects(objects: Any, what: str) -> list[AmoObject[Any]]:
-        from amocrm.facade._object import AmoObject
-
         items = [objects] if isinstance(objects, AmoObject) else objects
         if not isinstance(items, Iterable) or isinstance(items, (str, bytes, Mapping)):
             raise _fail(f"AmoAPI.{what}: expected an Amo* object or a list of them, got {type(objects).__name__}")
@@ -588,8 +552,7 @@ class AmoAPI(metaclass=_AmoAPIMeta):
     @classmethod
     def _save_chunk(cls, client: AmoClient, resource: str, chunk: Sequence[AmoObject[Any]]) -> Any:
         """One POST through the resource (which builds the items and writes ids back); the raw answer."""
-        getattr(client, resource).save([obj.model for obj in chunk], batch_size=len(chunk))
-        return client.last_response.json() if client.last_response is not None else None
+        return save_raw(client, resource, [obj.model for obj in chunk])
 
     @classmethod
     def save_objects(cls, objects: Any, return_responses: bool = False, subdomain: str | None = None) -> list[Any]:
@@ -635,8 +598,8 @@ class AmoAPI(metaclass=_AmoAPIMeta):
         out: list[Any] = []
         for resource, group in cls._groups(items).items():
             for start in range(0, len(group), _MAX_BATCH):
-                getattr(client, resource).delete([obj.model for obj in group[start : start + _MAX_BATCH]])
-                response = client.last_response.json() if client.last_response is not None else None
+                _, response = call_raw(client, resource, "delete",
+                                       {"ids": [obj.model for obj in group[start : start + _MAX_BATCH]]})
                 if return_responses:
                     out.append(response)
                 else:
@@ -646,33 +609,35 @@ class AmoAPI(metaclass=_AmoAPIMeta):
     # -- webhooks ----------------------------------------------------------------------------------
 
     @classmethod
-    def _webhook_pairs(cls, params: Any, what: str) -> list[tuple[str, Any]]:
+    def _webhook_pairs(cls, params: Any, what: str) -> list[Webhook]:
         entries = [params] if isinstance(params, Mapping) else params
         if not isinstance(entries, Sequence) or isinstance(entries, (str, bytes)):
             raise _fail(f"AmoAPI.{what}: expected {{'url': ..., 'events': [...]}} or a list of them, got {params!r}")
-        pairs: list[tuple[str, Any]] = []
+        pairs: list[Webhook] = []
         for i, entry in enumerate(entries):
             if not isinstance(entry, Mapping) or "url" not in entry or "events" not in entry:
                 raise _fail(f"AmoAPI.{what}: item {i} must be a dict with 'url' and 'events', got {entry!r}")
-            pairs.append((entry["url"], entry["events"]))
+            url, events = entry["url"], entry["events"]
+            if not isinstance(url, str) or not url:
+                raise _fail(f"AmoAPI.{what}: item {i}: url must be a non-empty string, got {url!r}")
+            event_list = [events] if isinstance(events, str) else list(events) if isinstance(events, Sequence) else None
+            if not event_list or not all(isinstance(e, str) and e for e in event_list):
+                raise _fail(f"AmoAPI.{what}: item {i}: events must be non-empty strings, got {events!r}")
+            pairs.append(Webhook(url=url, events=event_list))
         return pairs
 
     @classmethod
     def add_webhooks(cls, params: Any, return_response: bool = False, subdomain: str | None = None) -> Any:
         """Subscribe ``{'url', 'events'}`` (or a list of them, at most 100); the items or the answer."""
         pairs = cls._webhook_pairs(params, "add_webhooks")
-        client = cls._use(subdomain)
-        client.webhooks.subscribe_many(pairs)
-        response = client.last_response.json() if client.last_response is not None else None
+        _, response = call_raw(cls._use(subdomain), "webhooks", "subscribe_many", {"items": pairs})
         return response if return_response else cls.get_items(response)
 
     @classmethod
     def delete_webhooks(cls, params: Any, return_response: bool = False, subdomain: str | None = None) -> Any:
         """Unsubscribe ``{'url', 'events'}`` (or a list of them); the items or the answer."""
         pairs = cls._webhook_pairs(params, "delete_webhooks")
-        client = cls._use(subdomain)
-        client.webhooks.unsubscribe_many(pairs)
-        response = client.last_response.json() if client.last_response is not None else None
+        _, response = call_raw(cls._use(subdomain), "webhooks", "unsubscribe_many", {"items": pairs})
         return response if return_response else cls.get_items(response)
 
     # -- incoming leads ----------------------------------------------------------------------------
@@ -688,12 +653,10 @@ class AmoAPI(metaclass=_AmoAPIMeta):
             raise _fail(f"AmoAPI.{key}_incoming_leads: missing keys {missing}, unknown keys {unknown} "
                         f"(expected {sorted(allowed)})")
         client = cls._use(subdomain)
-        resource = client.incoming_leads
-        if key == "accept":
-            resource.accept(params["accept"], params["user_id"], params.get("status_id"))
-        else:
-            resource.decline(params["decline"], params["user_id"])
-        response = client.last_response.json() if client.last_response is not None else None
+        args = {"uids": params[key], "user_id": params["user_id"], "status_id": params.get("status_id")}
+        if key != "accept":
+            args.pop("status_id")
+        _, response = call_raw(client, "incoming_leads", key, args)
         return response if return_response else (response.get("data") if isinstance(response, Mapping) else None)
 
     @classmethod
@@ -731,12 +694,8 @@ class AmoAPI(metaclass=_AmoAPIMeta):
         for category, group in groups.items():
             for start in range(0, len(group), _MAX_BATCH):
                 models = [obj.model for obj in group[start : start + _MAX_BATCH]]
-                resource = client.incoming_leads
-                if category == "form":
-                    resource.add_form(models)
-                else:
-                    resource.add_sip(models)
-                response = client.last_response.json() if client.last_response is not None else None
+                name = "add_form" if category == "form" else "add_sip"
+                _, response = call_raw(client, "incoming_leads", name, {"objects": models})
                 if return_responses:
                     out.append(response)
                 else:

@@ -12,15 +12,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from amocrm._generated import constants as _c
 from amocrm.facade._object import AmoObject, CustomFieldsMixin, TagsMixin, link_call
+from amocrm.facade._registry import path_of
 from amocrm.models import Catalog, CatalogElement, Company, Contact, Lead, Note, Task
+from amocrm.v2 import constants as _c
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-    from amocrm._generated.models import common
-    from amocrm._generated.models.task import TaskResult
+    from amocrm.v2.models import common
+    from amocrm.v2.models.task import TaskResult
 
 __all__ = ["AmoCatalog", "AmoCatalogElement", "AmoCompany", "AmoContact", "AmoLead", "AmoNote", "AmoTask"]
 
@@ -62,7 +63,7 @@ class AmoContact(_PartyMixin, AmoObject[Contact]):
 
     MODEL: ClassVar[type[Any]] = Contact
     RESOURCE: ClassVar[str] = "contacts"
-    URL: ClassVar[str] = "/api/v2/contacts"
+    URL: ClassVar[str] = path_of("contacts")
 
     if TYPE_CHECKING:
         first_name: str | None
@@ -80,7 +81,7 @@ class AmoCompany(_PartyMixin, AmoObject[Company]):
 
     MODEL: ClassVar[type[Any]] = Company
     RESOURCE: ClassVar[str] = "companies"
-    URL: ClassVar[str] = "/api/v2/companies"
+    URL: ClassVar[str] = path_of("companies")
 
     if TYPE_CHECKING:
         contacts: common.LinkedIds | None
@@ -95,7 +96,7 @@ class AmoLead(CustomFieldsMixin, TagsMixin, AmoObject[Lead]):
 
     MODEL: ClassVar[type[Any]] = Lead
     RESOURCE: ClassVar[str] = "leads"
-    URL: ClassVar[str] = "/api/v2/leads"
+    URL: ClassVar[str] = path_of("leads")
 
     if TYPE_CHECKING:
         is_deleted: bool | None
@@ -142,7 +143,7 @@ class AmoNote(AmoObject[Note]):
 
     MODEL: ClassVar[type[Any]] = Note
     RESOURCE: ClassVar[str] = "notes"
-    URL: ClassVar[str] = "/api/v2/notes"
+    URL: ClassVar[str] = path_of("notes")
 
     LEAD_CREATED_NOTETYPE: ClassVar[int] = _c.LEAD_CREATED_NOTETYPE
     CONTACT_CREATED_NOTETYPE: ClassVar[int] = _c.CONTACT_CREATED_NOTETYPE
@@ -169,7 +170,7 @@ class AmoTask(AmoObject[Task]):
 
     MODEL: ClassVar[type[Any]] = Task
     RESOURCE: ClassVar[str] = "tasks"
-    URL: ClassVar[str] = "/api/v2/tasks"
+    URL: ClassVar[str] = path_of("tasks")
 
     CALL_TASKTYPE: ClassVar[int] = _c.CALL_TASKTYPE
     MEET_TASKTYPE: ClassVar[int] = _c.MEET_TASKTYPE
@@ -199,7 +200,7 @@ class AmoCatalog(AmoObject[Catalog]):
 
     MODEL: ClassVar[type[Any]] = Catalog
     RESOURCE: ClassVar[str] = "catalogs"
-    URL: ClassVar[str] = "/api/v2/catalogs"
+    URL: ClassVar[str] = path_of("catalogs")
 
     if TYPE_CHECKING:
         type: str | None
@@ -214,7 +215,7 @@ class AmoCatalogElement(CustomFieldsMixin, AmoObject[CatalogElement]):
 
     MODEL: ClassVar[type[Any]] = CatalogElement
     RESOURCE: ClassVar[str] = "catalog_elements"
-    URL: ClassVar[str] = "/api/v2/catalog_elements"
+    URL: ClassVar[str] = path_of("catalog_elements")
 
     if TYPE_CHECKING:
         catalog_id: int | None

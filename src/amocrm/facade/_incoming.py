@@ -15,6 +15,7 @@ import msgspec
 from amocrm.errors import ConfigError, NotFoundError
 from amocrm.facade._entities import AmoCompany, AmoContact, AmoLead
 from amocrm.facade._object import AmoObject, model_from
+from amocrm.facade._registry import call_raw, get_raw, path_of
 from amocrm.models import (
     Company,
     Contact,
@@ -36,7 +37,7 @@ class AmoIncomingLead(AmoObject[IncomingLead]):
 
     MODEL: ClassVar[type[Any]] = IncomingLead
     RESOURCE: ClassVar[str] = "incoming_leads"
-    URL: ClassVar[str] = "/api/v2/incoming_leads"
+    URL: ClassVar[str] = path_of("incoming_leads")
     #: ``form`` or ``sip``: which add endpoint a save uses.
     CATEGORY: ClassVar[str] = ""
 
@@ -63,7 +64,7 @@ class AmoIncomingLead(AmoObject[IncomingLead]):
     def fill_by_uid(self, uid: str, params: Mapping[str, Any] | None = None) -> Self:
         """Load the incoming lead with this uid (extra GET params allowed) into this object."""
         query = {"uid": uid, **{k: v for k, v in (params or {}).items() if k != "uid"}}
-        response = self._client().request("GET", self.URL, query)
+        response = get_raw(self._client(), self.RESOURCE, query)
         embedded = response.get("_embedded") if isinstance(response, Mapping) else None
         items = embedded.get("items") if isinstance(embedded, Mapping) else None
         name = type(self).__name__
@@ -125,22 +126,20 @@ class AmoIncomingLead(AmoObject[IncomingLead]):
 
     def save(self, return_response: bool = False) -> Any:
         """Add this incoming lead; the uid is written back. Returns the list of uids, or the answer."""
-        client = self._client()
-        resource = client.incoming_leads
-        uids = resource.add_form([self.model]) if self.CATEGORY == "form" else resource.add_sip([self.model])
-        response = client.last_response.json() if client.last_response is not None else None
+        name = "add_form" if self.CATEGORY == "form" else "add_sip"
+        uids, response = call_raw(self._client(), "incoming_leads", name, {"objects": [self.model]})
         return response if return_response else uids
 
 
 class AmoIncomingLeadForm(AmoIncomingLead):
     """An incoming lead from a web form (``/api/v2/incoming_leads/form``)."""
 
-    URL: ClassVar[str] = "/api/v2/incoming_leads"
+    URL: ClassVar[str] = path_of("incoming_leads")
     CATEGORY: ClassVar[str] = "form"
 
 
 class AmoIncomingLeadSip(AmoIncomingLead):
     """An incoming lead from a call (``/api/v2/incoming_leads/sip``)."""
 
-    URL: ClassVar[str] = "/api/v2/incoming_leads"
+    URL: ClassVar[str] = path_of("incoming_leads")
     CATEGORY: ClassVar[str] = "sip"

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import msgspec
 
-from amocrm._generated import constants as _c
 from amocrm.errors import ConfigError, NotFoundError
+from amocrm.facade._registry import REGISTRY, get_raw, items_of, save_raw
 from amocrm.models import CustomField, to_write_item
+from amocrm.v2 import constants as _c
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -107,9 +108,7 @@ class AmoObject(Generic[M]):
     # -- plumbing ----------------------------------------------------------------------------------
 
     def _client(self) -> Any:
-        from amocrm.facade._api import AmoAPI
-
-        return AmoAPI._use(self.subdomain)  # pyright: ignore[reportPrivateUsage]
+        return REGISTRY.use(self.subdomain)
 
     def _fill(self, item: Any) -> None:
         object.__setattr__(self, "model", model_from(item, self.MODEL, type(self).__name__))
@@ -119,7 +118,7 @@ class AmoObject(Generic[M]):
     def fill_by_id(self, id: int | str, params: Mapping[str, Any] | None = None) -> Self:
         """Load the entity with this id (extra GET params allowed) into this object."""
         query = {"id": id, **{k: v for k, v in (params or {}).items() if k != "id"}}
-        response = self._client().request("GET", self.URL, query)
+        response = get_raw(self._client(), self.RESOURCE, query)
         items = _items(response)
         name = type(self).__name__
         if not items:
@@ -133,20 +132,16 @@ class AmoObject(Generic[M]):
 
     def get_params(self) -> dict[str, Any]:
         """The write item a save sends (``updated_at`` = now + delta when the object has an id)."""
-        from amocrm.facade._api import AmoAPI
-
         item = to_write_item(self.model)
         if getattr(self.model, "id", None) not in (None, msgspec.UNSET):
-            item["updated_at"] = int(time.time()) + AmoAPI.updated_at_delta
+            item["updated_at"] = int(time.time()) + REGISTRY.updated_at_delta
         return item
 
     def save(self, return_response: bool = False) -> Any:
         """Add (no id) or update the entity; the new id is written back. Returns the id, or the answer."""
-        from amocrm.facade._api import AmoAPI
-
         client = self._client()
         verb = "update" if getattr(self.model, "id", None) not in (None, msgspec.UNSET) else "add"
-        response = AmoAPI._save_chunk(client, self.RESOURCE, [self])  # pyright: ignore[reportPrivateUsage]
+        response = save_raw(client, self.RESOURCE, [self.model])
         items = _items(response)
         if not items:
             raise _fail(f"could not {verb} {type(self).__name__}: the answer lists no items")
@@ -222,10 +217,7 @@ def link_call(obj: S, method: str, *args: Any) -> S:
 
 
 def _items(response: Any) -> list[Any]:
-    if not isinstance(response, Mapping):
-        return []
-    embedded = response.get("_embedded")
-    items = embedded.get("items") if isinstance(embedded, Mapping) else None
+    items = items_of(response)
     if isinstance(items, Mapping):
         return list(items.values())
     return items if isinstance(items, list) else []
