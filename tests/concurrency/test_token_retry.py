@@ -15,7 +15,14 @@ import pytest
 from _support import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, TokenServer, UrllibContext
 
 from amocrm.auth import OAuth2, TokenRetry
-from amocrm.errors import ConfigError, DecodeError, RateLimitError, ReauthorizationRequired, ServerError, TokenStorageError
+from amocrm.errors import (
+    ConfigError,
+    DecodeError,
+    RateLimitError,
+    ReauthorizationRequired,
+    ServerError,
+    TokenStorageError,
+)
 from amocrm.tokens import FileTokenStorage, MemoryTokenStorage, Tokens
 
 DOMAIN = "acme.amocrm.ru"
