@@ -44,7 +44,7 @@ def token_calls(sb: Sandbox) -> list[dict[str, object]]:
 def test_refresh_answered_429_waits_for_retry_after_then_succeeds(make_sandbox: Callable[..., Sandbox]) -> None:
     sb = make_sandbox(rate_limit=1)  # a bucket of one request, refilled once a second
     storage = MemoryTokenStorage()
-    store_tokens(sb, storage, lifetime=30)  # inside the 60 s margin: refreshed before the first request
+    store_tokens(sb, storage, lifetime=-1)  # expired: refreshed before the first request, or nothing works
     auth = OAuth2(sb.client_id, sb.client_secret, sb.redirect_uri, storage=storage, refresh_margin=60)
     with client_for(sb, auth) as client:
         urllib3.request("GET", sb.base_url + "/api/v2/account")  # spends the bucket: the refresh meets 429
