@@ -49,8 +49,7 @@ _POSIX = os.name == "posix"
 
 
 def _euid() -> int | None:
-    geteuid = getattr(os, "geteuid", None)
-    return int(geteuid()) if callable(geteuid) else None
+    return os.geteuid() if hasattr(os, "geteuid") else None
 
 
 def _user_tag() -> str:
@@ -68,7 +67,7 @@ def private_root() -> Path:
 
 
 def private_folder(name: str, error: type[AmoError] = ConfigError) -> Path:
-    """``<tmp>/amocrm-<uid>/<name>``, created 0700 and checked (see :func:`ensure_private`)."""
+    """``<tmp>/amocrm-<uid>/<name>``, both created 0700 and checked (see :func:`_ensure_private`)."""
     root = _ensure_private(private_root(), error)
     return _ensure_private(root / name, error)
 
@@ -134,7 +133,7 @@ def tighten_folder(path: Path, error: type[AmoError], what: str) -> None:
     if not mode & 0o077:
         return
     uid = _euid()
-    if uid is not None and st.st_uid != uid and uid != 0:
+    if uid is not None and st.st_uid != uid:
         raise error(
             f"the {what} {path} has mode {mode:04o} (open to other users) and belongs to user id {st.st_uid}, "
             f"not to this user ({uid}): make it private (chmod 700) or use another folder"
@@ -190,12 +189,13 @@ def check_open_file(fd: int, path: Path, error: type[AmoError], what: str) -> os
 def require_flock() -> None:
     """:class:`ConfigError` unless this platform has ``fcntl.flock`` (Unix)."""
     try:
-        import fcntl  # noqa: F401
+        import fcntl
     except ImportError:
         raise ConfigError(
             "file locks need fcntl.flock, which this platform lacks (Windows): use RedisTokenStorage, "
             "RedisLocker or RedisThrottle, or MemoryTokenStorage, NoLocker and LocalThrottle in one process"
         ) from None
+    _ = fcntl.LOCK_EX
 
 
 def try_lock(fd: int) -> bool:

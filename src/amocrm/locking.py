@@ -117,8 +117,9 @@ class FileLocker:
     removed meanwhile (checked by inode) starts over, so unlinking never lets two holders in.
     Lock files are opened without following symbolic links and must be regular files of this user
     (anything else raises :class:`LockError` naming the file). ``directory`` defaults to this user's
-    private ``<tmp>/amocrm-<uid>/locks`` (see :func:`default_lock_dir`); all processes sharing a
-    lock directory must run as the same user.
+    private ``<tmp>/amocrm-<uid>/locks`` (see :func:`default_lock_dir`), resolved and checked on
+    first use, so a bad default folder fails the first lock, not the construction of a client that
+    may never lock. All processes sharing a lock directory must run as the same user.
     """
 
     def __init__(
@@ -129,18 +130,25 @@ class FileLocker:
         on_fail: OnFail = "raise",
     ) -> None:
         self._loop = _Attempts(attempts, wait, on_fail)
+        self._directory: Path | None = None
         if directory is None:
-            self.directory: Path = default_lock_dir()
             return
         if isinstance(directory, str) and not directory.strip():
             raise ConfigError("FileLocker directory must be a non-empty path")
         if not isinstance(directory, (str, os.PathLike)):
             raise ConfigError(f"FileLocker directory must be a path (str or os.PathLike), got {type(directory).__name__}")
         try:
-            self.directory = Path(directory)
+            self._directory = Path(directory)
         except TypeError:  # an os.PathLike[bytes]
             raise ConfigError("FileLocker directory must be a str path or an os.PathLike[str]") from None
-        _fs.ensure_folder(self.directory, ConfigError, "lock directory")
+        _fs.ensure_folder(self._directory, ConfigError, "lock directory")
+
+    @property
+    def directory(self) -> Path:
+        """The folder of the lock files (the default one is created and checked on first access)."""
+        if self._directory is None:
+            self._directory = default_lock_dir()
+        return self._directory
 
     @property
     def attempts(self) -> int:

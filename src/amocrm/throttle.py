@@ -123,25 +123,32 @@ class FileThrottle:
     change cannot stall callers. ``path`` defaults to :func:`default_throttle_path`. The file is
     opened without following symbolic links and must be a regular file of this user with one link
     (else :class:`ConfigError` naming the path); a missing file is created 0600, a missing folder
-    0700.
+    0700. The default path is resolved and checked on first use.
     """
 
     def __init__(self, rate: float = 7.0, path: str | os.PathLike[str] | None = None, *, max_ahead: float = 600.0) -> None:
         self.rate: float = validate_rate(rate)
         self.interval: float = 1.0 / self.rate
         self.max_ahead: float = seconds_arg("FileThrottle max_ahead", max_ahead)
+        self._path: Path | None = None
         if path is None:
-            self.path: Path = default_throttle_path()
             return
         if isinstance(path, str) and not path.strip():
             raise ConfigError("FileThrottle path must be a non-empty path")
         if not isinstance(path, (str, os.PathLike)):
             raise ConfigError(f"FileThrottle path must be a path (str or os.PathLike), got {type(path).__name__}")
         try:
-            self.path = Path(path)
+            self._path = Path(path)
         except TypeError:  # an os.PathLike[bytes]
             raise ConfigError("FileThrottle path must be a str path or an os.PathLike[str]") from None
-        _fs.ensure_folder(self.path.parent, ConfigError, "throttle folder")
+        _fs.ensure_folder(self._path.parent, ConfigError, "throttle folder")
+
+    @property
+    def path(self) -> Path:
+        """The state file (the default one's folders are created and checked on first access)."""
+        if self._path is None:
+            self._path = default_throttle_path()
+        return self._path
 
     def acquire(self, key: str) -> float:
         start = time.time()
