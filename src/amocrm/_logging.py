@@ -8,7 +8,6 @@ endpoints are never written, in either direction, only their size. :func:`enable
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import random
@@ -243,7 +242,12 @@ class DebugFileLogger(logging.Handler):
         with self._write_lock:
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
+                try:
+                    import fcntl  # imported here: the package must import where fcntl is missing
+                except ImportError:  # pragma: no cover - Windows: O_APPEND writes, without the lock
+                    pass
+                else:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
                 view = memoryview(data)
                 while view:
                     view = view[os.write(fd, view) :]

@@ -26,11 +26,29 @@ _dirty = False
 _SECRET_KEYS = (
     "access_token|refresh_token|client_secret|USER_HASH|api_key|password|session_id"
 )
-# "key": "value"  /  key=value  /  'key': 'value'
-_KEY_VALUE = re.compile(
-    r"""(?P<k>["']?(?:""" + _SECRET_KEYS + r""")["']?\s*[:=]\s*["']?)(?P<v>[^"'&\s,}]{4,})""",
+# Key-based masking matches key/value SYNTAX only, never a key name that merely appears in text
+# ("POST /oauth2/access_token: connection dropped" is left alone):
+#   "key": "value"  /  'key': 'value'  /  "key"=value      (a quoted key, then : or =)
+_QUOTED_KEY = re.compile(
+    r"""(?P<k>(?P<q>["'])(?:""" + _SECRET_KEYS + r""")(?P=q)\s*[:=]\s*["']?)(?P<v>[^"'&\s,;})\]]{4,})""",
     re.IGNORECASE,
 )
+#   key=value, ?key=value&..., key = "value"               (also inside longer names: my_api_key=...)
+_BARE_KEY_EQ = re.compile(
+    r"""(?P<k>(?:""" + _SECRET_KEYS + r""")\s*=\s*["']?)(?P<v>[^"'&\s,;})\]]{4,})""",
+    re.IGNORECASE,
+)
+#   key: "value"  /  key: 'value'                           (YAML-like, the value quoted)
+_BARE_KEY_COLON_QUOTED = re.compile(
+    r"""(?P<k>(?<![\w/.-])(?:""" + _SECRET_KEYS + r""")\s*:\s*(?P<q>["']))(?P<v>[^"'\s]{4,})(?=(?P=q))""",
+    re.IGNORECASE,
+)
+#   key: value  -- only when the value looks like a credential: 16+ characters of the token alphabet
+_BARE_KEY_COLON_TOKEN = re.compile(
+    r"""(?P<k>(?<![\w/.-])(?:""" + _SECRET_KEYS + r""")\s*:[ \t]*)(?P<v>[A-Za-z0-9._~+/=-]{16,})(?![^\s"',;&})\]])""",
+    re.IGNORECASE,
+)
+_KEY_PATTERNS = (_QUOTED_KEY, _BARE_KEY_EQ, _BARE_KEY_COLON_QUOTED, _BARE_KEY_COLON_TOKEN)
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]{4,}", re.IGNORECASE)
 _SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "x-refresh-token"})
 
@@ -68,7 +86,9 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, REDACTED)
     text = _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
-    return _KEY_VALUE.sub(lambda m: m.group("k") + REDACTED, text)
+    for pattern in _KEY_PATTERNS:
+        text = pattern.sub(lambda m: m.group("k") + REDACTED, text)
+    return text
 
 
 def redact_headers(headers: dict[str, str]) -> dict[str, str]:

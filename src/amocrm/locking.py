@@ -9,29 +9,34 @@ path (exceptions included), its key includes the account, and running out of att
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import hashlib
 import math
 import os
 import re
 import secrets
-import tempfile
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from amocrm import _logging
+from amocrm import _fs, _logging
+from amocrm._poll import poll_until
+from amocrm._redisutil import redis_client, redis_errors, release_lock, try_lock
 from amocrm.errors import ConfigError, LockError
-from amocrm.tokens import redis_client, redis_errors
 
-__all__ = ["EntityLocker", "FileLocker", "NoLocker", "RedisLocker", "lock_file_name"]
+__all__ = ["EntityLocker", "FileLocker", "NoLocker", "RedisLocker", "default_lock_dir", "lock_file_name"]
 
 OnFail = Literal["raise", "proceed"]
 
-#: Where :class:`FileLocker` keeps its lock files unless told otherwise.
-DEFAULT_LOCK_DIR = Path(tempfile.gettempdir()) / "amocrm-locks"
+
+def default_lock_dir() -> Path:
+    """Where :class:`FileLocker` keeps its lock files unless told otherwise: ``<tmp>/amocrm-<uid>/locks``.
+
+    A per-user private folder (0700), created on first use and shared by every process of this
+    user on this machine. One that exists but belongs to another user, or is a symbolic link, is
+    refused with :class:`LockError`; one of this user that others may enter is tightened to 0700.
+    """
+    return _fs.private_folder("locks", LockError)
 
 _POLL = 0.02  # how often a waiting locker re-tries within one attempt's wait
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -82,7 +87,7 @@ class _Attempts:
         self.wait = float(wait)
         self.on_fail: OnFail = on_fail
 
-    def acquire(self, key: str, name: str, try_once: Any) -> bool:
+    def acquire(self, key: str, name: str, try_once: Callable[[], bool]) -> bool:
         """Call ``try_once()`` until True; False (after logging) when ``on_fail="proceed"`` gives up."""
         start = time.monotonic()
         for attempt in range(1, self.attempts + 1):
@@ -92,10 +97,8 @@ class _Attempts:
             _logging.log_lock(name, attempt, self.wait)
             if attempt == self.attempts:
                 break
-            while (left := window_end - time.monotonic()) > 0:
-                time.sleep(min(_POLL, left))
-                if try_once():
-                    return True
+            if poll_until(try_once, window_end - time.monotonic(), first=_POLL, cap=_POLL, try_first=False):
+                return True
         proceeding = self.on_fail == "proceed"
         _logging.log_lock_exceeded(name, self.attempts, proceeding=proceeding)
         if proceeding:
@@ -112,21 +115,40 @@ class FileLocker:
     flock belongs to an open file description, so two lockers (or threads) in one process exclude
     each other too. The file is removed while still locked, and a locker that wins a file that was
     removed meanwhile (checked by inode) starts over, so unlinking never lets two holders in.
+    Lock files are opened without following symbolic links and must be regular files of this user
+    (anything else raises :class:`LockError` naming the file). ``directory`` defaults to this user's
+    private ``<tmp>/amocrm-<uid>/locks`` (see :func:`default_lock_dir`), resolved and checked on
+    first use, so a bad default folder fails the first lock, not the construction of a client that
+    may never lock. All processes sharing a lock directory must run as the same user.
     """
 
     def __init__(
         self,
-        directory: str | os.PathLike[str] = DEFAULT_LOCK_DIR,
+        directory: str | os.PathLike[str] | None = None,
         attempts: int = 10,
         wait: float = 1.0,
         on_fail: OnFail = "raise",
     ) -> None:
         self._loop = _Attempts(attempts, wait, on_fail)
-        self.directory: Path = Path(directory)
+        self._directory: Path | None = None
+        if directory is None:
+            return
+        if isinstance(directory, str) and not directory.strip():
+            raise ConfigError("FileLocker directory must be a non-empty path")
+        if not isinstance(directory, (str, os.PathLike)):
+            raise ConfigError(f"FileLocker directory must be a path (str or os.PathLike), got {type(directory).__name__}")
         try:
-            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"cannot create the lock directory {self.directory}: {exc.strerror}") from None
+            self._directory = Path(directory)
+        except TypeError:  # an os.PathLike[bytes]
+            raise ConfigError("FileLocker directory must be a str path or an os.PathLike[str]") from None
+        _fs.ensure_folder(self._directory, ConfigError, "lock directory")
+
+    @property
+    def directory(self) -> Path:
+        """The folder of the lock files (the default one is created and checked on first access)."""
+        if self._directory is None:
+            self._directory = default_lock_dir()
+        return self._directory
 
     @property
     def attempts(self) -> int:
@@ -142,24 +164,24 @@ class FileLocker:
     @contextlib.contextmanager
     def lock(self, key: str) -> Generator[None, None, None]:
         _check_key(key)
+        _fs.require_flock()
         path = self.path(key)
+        what = f"lock file of {key!r}"
         held: list[int] = []
 
         def try_once() -> bool:
             while True:
+                fd = _fs.open_shared_file(path, LockError, what)
                 try:
-                    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-                except OSError as exc:
-                    raise LockError(f"cannot open the lock file of {key!r} ({path}): {exc.strerror}") from None
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    got = _fs.try_lock(fd)
                 except OSError as exc:
                     os.close(fd)
-                    if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                        return False
                     raise LockError(f"cannot lock {key!r} ({path}): {exc.strerror}") from None
+                if not got:
+                    os.close(fd)
+                    return False
                 try:
-                    same = os.stat(path).st_ino == os.fstat(fd).st_ino
+                    same = os.lstat(path).st_ino == os.fstat(fd).st_ino
                 except FileNotFoundError:
                     same = False
                 if same:
@@ -176,12 +198,6 @@ class FileLocker:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(path)  # still holding the lock: nobody can be inside on this inode
                 os.close(fd)  # closing releases the flock
-
-
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
 
 
 class RedisLocker:
@@ -201,9 +217,11 @@ class RedisLocker:
     ) -> None:
         self._loop = _Attempts(attempts, wait, on_fail)
         if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not math.isfinite(ttl) or ttl <= 0:
-            raise ConfigError(f"lock ttl must be a finite number of seconds > 0, got {ttl!r}")
+            raise ConfigError(f"RedisLocker ttl must be a finite number of seconds > 0, got {ttl!r}")
+        if not isinstance(prefix, str):
+            raise ConfigError(f"RedisLocker prefix must be a string, got {type(prefix).__name__}")
         self.ttl: float = float(ttl)
-        self.redis: Any = redis_client(client_or_url)
+        self.redis: Any = redis_client(client_or_url, what="RedisLocker client_or_url")
         self.prefix = prefix
         self._errors = redis_errors()
 
@@ -215,7 +233,7 @@ class RedisLocker:
 
         def try_once() -> bool:
             try:
-                return bool(self.redis.set(name, token, nx=True, px=int(self.ttl * 1000)))
+                return try_lock(self.redis, name, token, self.ttl)
             except self._errors as exc:
                 raise LockError(f"cannot lock {key!r}: Redis failed: {type(exc).__name__}: {exc}") from None
 
@@ -225,7 +243,7 @@ class RedisLocker:
         finally:
             if locked:
                 try:
-                    released = self.redis.eval(_RELEASE, 1, name, token)
+                    released = release_lock(self.redis, name, token)
                 except self._errors as exc:
                     _logging.warning("LOCK %s: release failed (%s); it expires in %gs", name, exc, self.ttl)
                 else:

@@ -4,26 +4,40 @@ All throttles space request *starts* at least ``1/rate`` seconds apart per key (
 domain). Each caller atomically reserves the next free slot ``max(now, last + 1/rate)`` and then
 sleeps, outside any lock, until that slot: waiters queue fairly, and an idle period never turns
 into a burst (there is no bucket to refill).
+
+:func:`default_throttle` is the limit for programs that run several processes on one machine: a
+:class:`FileThrottle` in this user's private folder, shared by all of them.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import math
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from amocrm import _logging
+from amocrm import _fs, _logging
+from amocrm._poll import seconds_arg
+from amocrm._redisutil import redis_client
 from amocrm.errors import ConfigError
-from amocrm.tokens import redis_client
 
-__all__ = ["FileThrottle", "LocalThrottle", "NoThrottle", "RedisThrottle", "Throttle", "validate_rate"]
+__all__ = [
+    "FileThrottle",
+    "LocalThrottle",
+    "NoThrottle",
+    "RedisThrottle",
+    "Throttle",
+    "default_throttle",
+    "default_throttle_path",
+    "validate_rate",
+]
+
+#: The state file of :func:`default_throttle`, inside ``<tmp>/amocrm-<uid>/throttle``.
+_DEFAULT_NAME = "throttle.json"
 
 
 @runtime_checkable
@@ -79,23 +93,62 @@ class LocalThrottle:
         return waited
 
 
+def default_throttle_path() -> Path:
+    """``<tmp>/amocrm-<uid>/throttle/throttle.json``: the state file every process of this user shares.
+
+    The folders are private (0700) and checked: one that exists but belongs to another user, or is
+    a symbolic link, raises :class:`ConfigError`; one of this user open to others is tightened.
+    """
+    return _fs.private_folder("throttle", ConfigError) / _DEFAULT_NAME
+
+
+def default_throttle(rate: float = 7.0) -> FileThrottle:
+    """The throttle for programs with many processes on one machine: at most ``rate`` requests/s per account.
+
+    A :class:`FileThrottle` on :func:`default_throttle_path`, so every process of this user on this
+    machine (web workers, cron jobs, consumers) shares one budget per account domain without any
+    configuration. Workers on several machines need :class:`RedisThrottle` instead; workers running
+    as different users need one explicit ``FileThrottle(rate, path)`` in a folder they can all use,
+    or Redis.
+    """
+    return FileThrottle(rate)
+
+
 class FileThrottle:
     """Spacing shared by every process on this host through one small JSON file.
 
-    The file maps each key to its last reserved slot (``time.time``, since processes share it) and
-    is read and rewritten under ``fcntl.LOCK_EX``. A slot more than ``max_ahead`` seconds in the
-    future is taken for a wall-clock jump back and reset, so a clock change cannot stall callers.
+    The file maps each key (account domain) to its last reserved slot (``time.time``, since
+    processes share it) and is read and rewritten under ``fcntl.LOCK_EX``. A slot more than
+    ``max_ahead`` seconds in the future is taken for a wall-clock jump back and reset, so a clock
+    change cannot stall callers. ``path`` defaults to :func:`default_throttle_path`. The file is
+    opened without following symbolic links and must be a regular file of this user with one link
+    (else :class:`ConfigError` naming the path); a missing file is created 0600, a missing folder
+    0700. The default path is resolved and checked on first use.
     """
 
     def __init__(self, rate: float = 7.0, path: str | os.PathLike[str] | None = None, *, max_ahead: float = 600.0) -> None:
         self.rate: float = validate_rate(rate)
         self.interval: float = 1.0 / self.rate
-        self.path: Path = Path(path) if path is not None else Path(tempfile.gettempdir()) / "amocrm-throttle.json"
-        self.max_ahead = max_ahead
+        self.max_ahead: float = seconds_arg("FileThrottle max_ahead", max_ahead)
+        self._path: Path | None = None
+        if path is None:
+            return
+        if isinstance(path, str) and not path.strip():
+            raise ConfigError("FileThrottle path must be a non-empty path")
+        if not isinstance(path, (str, os.PathLike)):
+            raise ConfigError(f"FileThrottle path must be a path (str or os.PathLike), got {type(path).__name__}")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"cannot create the throttle folder {self.path.parent}: {exc.strerror}") from None
+            self._path = Path(path)
+        except TypeError:  # an os.PathLike[bytes]
+            raise ConfigError("FileThrottle path must be a str path or an os.PathLike[str]") from None
+        _fs.ensure_folder(self._path.parent, ConfigError, "throttle folder")
+
+    @property
+    def path(self) -> Path:
+        """The state file (the default one's folders are created and checked on first access)."""
+        if self._path is None:
+            self._path = default_throttle_path()
+        return self._path
 
     def acquire(self, key: str) -> float:
         start = time.time()
@@ -107,9 +160,9 @@ class FileThrottle:
         return waited
 
     def _reserve(self, key: str) -> tuple[float, float]:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = _fs.open_shared_file(self.path, ConfigError, "throttle state file")
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            _fs.lock(fd)
             state = _read_state(fd, self.path)
             now = time.time()
             last = state.get(key)
@@ -122,7 +175,9 @@ class FileThrottle:
             data = json.dumps(state).encode()
             os.lseek(fd, 0, os.SEEK_SET)
             os.ftruncate(fd, 0)
-            os.write(fd, data)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
             return slot, now
         finally:
             os.close(fd)  # drops the flock
@@ -165,7 +220,9 @@ class RedisThrottle:
     def __init__(self, client_or_url: Any, rate: float = 7.0, prefix: str = "amocrm:throttle:") -> None:
         self.rate: float = validate_rate(rate)
         self.interval: float = 1.0 / self.rate
-        self.redis: Any = redis_client(client_or_url)
+        if not isinstance(prefix, str):
+            raise ConfigError(f"RedisThrottle prefix must be a string, got {type(prefix).__name__}")
+        self.redis: Any = redis_client(client_or_url, what="RedisThrottle client_or_url")
         self.prefix = prefix
         self._script: Any = None
         self._script_lock = threading.Lock()

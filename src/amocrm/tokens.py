@@ -9,8 +9,6 @@ across machines for :class:`RedisTokenStorage`. Storages never delete tokens on 
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import os
 import re
 import secrets
@@ -23,7 +21,11 @@ from typing import Any, Protocol, runtime_checkable
 
 import msgspec
 
+from amocrm import _fs
+from amocrm._domains import validate_host
+from amocrm._poll import poll_until, seconds_arg
 from amocrm._redact import REDACTED, register_secret
+from amocrm._redisutil import redis_client, redis_errors, release_lock, try_lock
 from amocrm.errors import ConfigError, TokenStorageError
 
 __all__ = [
@@ -35,21 +37,51 @@ __all__ = [
     "validate_domain",
 ]
 
-_DOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::[0-9]{1,5})?$")
-
-
 def validate_domain(domain: str) -> str:
     """``domain`` lower-cased, or :class:`ConfigError` if it is not a plain host name (``acme.amocrm.ru``).
 
     The domain names token files and lock keys, so anything with ``/``, ``..`` or other path
-    characters is refused.
+    characters is refused, and so are non-ASCII look-alikes (checked before lower-casing) and empty
+    labels; see :func:`amocrm._domains.validate_host`. A ``:port`` suffix is allowed.
     """
-    if not isinstance(domain, str) or not domain:
-        raise ConfigError(f"account domain must be a non-empty string, got {domain!r}")
-    low = domain.strip().lower()
-    if len(low) > 253 or not _DOMAIN.match(low):
-        raise ConfigError(f"invalid account domain {domain!r}: expected a host name like 'acme.amocrm.ru'")
-    return low
+    return validate_host(domain, what="account domain")
+
+
+#: What an access or refresh token may consist of: visible ASCII, no spaces, no control characters,
+#: so that it can be sent in an ``Authorization`` header (RFC 9110 field values) and saved as text.
+_HEADER_SAFE = re.compile(r"[!-~]+")
+
+
+def token_problem(value: object) -> str | None:
+    """What makes ``value`` unusable as a token in an HTTP header, or None if it is fine.
+
+    The answer describes the defect (``"contains a line break (CR or LF)"``); it never repeats
+    the value, so it may go into exception messages.
+    """
+    if not isinstance(value, str):
+        return f"is not a string ({type(value).__name__})"
+    if not value:
+        return "is empty"
+    if _HEADER_SAFE.fullmatch(value):
+        return None
+    if "\r" in value or "\n" in value:
+        return "contains a line break (CR or LF)"
+    if any(ord(c) > 255 for c in value):
+        return "contains characters outside Latin-1"
+    if not value.isascii():
+        return "contains non-ASCII characters"
+    return "contains spaces or control characters"
+
+
+def check_tokens(tokens: Tokens, error: type[Exception] = ConfigError, where: str = "Tokens") -> None:
+    """``error`` naming the field and its defect unless the access and refresh tokens are header-safe."""
+    for name in ("access_token", "refresh_token"):
+        value = getattr(tokens, name)
+        if value is None and name == "refresh_token":
+            continue
+        problem = token_problem(value)
+        if problem is not None:
+            raise error(f"{where}: {name} {problem}; it cannot be sent in an HTTP header")
 
 
 class Tokens(msgspec.Struct, kw_only=True):
@@ -71,10 +103,13 @@ class Tokens(msgspec.Struct, kw_only=True):
 
     def __post_init__(self) -> None:
         if not self.access_token:
-            raise ValueError("access_token must not be empty")
+            raise ConfigError("access_token must not be empty")
         register_secret(self.access_token)
         register_secret(self.refresh_token)
         register_secret(self.client_secret)
+        # A token that cannot go into a header is refused here, by name and defect, never by value:
+        # from a file or Redis this surfaces as TokenStorageError (via decode_tokens).
+        check_tokens(self)
 
     def __repr__(self) -> str:
         def mask(v: str | None) -> str:
@@ -143,6 +178,7 @@ class MemoryTokenStorage:
 
     def save(self, domain: str, tokens: Tokens) -> None:
         key = validate_domain(domain)
+        check_tokens(tokens, where="MemoryTokenStorage.save")
         with self._guard:
             self._tokens[key] = tokens.copy()
 
@@ -159,33 +195,53 @@ class MemoryTokenStorage:
             yield
 
 
+def _folder_arg(name: str, value: object) -> Path:
+    if isinstance(value, str):
+        if not value.strip():
+            raise ConfigError(f"{name} must be a non-empty path")
+        return Path(value)
+    if isinstance(value, os.PathLike):
+        try:
+            return Path(value)  # pyright: ignore[reportUnknownArgumentType]
+        except TypeError:  # a bytes path
+            pass
+    raise ConfigError(f"{name} must be a path (str or os.PathLike[str]), got {type(value).__name__}")
+
+
 class FileTokenStorage:
-    """One pretty JSON file per account: ``<folder>/<domain>.json``, mode 0600.
+    """One pretty JSON file per account: ``<folder>/<domain>.json``, mode 0600, in a 0700 folder.
 
     Saves write a temp file in the same folder, fsync it, then ``os.replace`` it over the old file
     (and fsync the folder), so a reader or a crash never sees a half-written file. The lock is
-    ``fcntl.flock`` on the sibling ``<domain>.json.lock``, which is never deleted. A corrupt file
-    raises :class:`TokenStorageError` naming it; it is never removed or overwritten by a load.
+    ``fcntl.flock`` on the sibling ``<domain>.json.lock``, which is never deleted and is opened
+    without following symbolic links (a planted link raises :class:`TokenStorageError`). A folder
+    that exists but is open to group or others is tightened to 0700, with a warning, on first
+    use. A corrupt file raises :class:`TokenStorageError` naming it; it is never removed or
+    overwritten by a load.
     """
 
     def __init__(self, folder: str | os.PathLike[str] = "tokens", *, lock_timeout: float = 60.0) -> None:
-        self.folder: Path = Path(folder)
-        if not (lock_timeout > 0):
-            raise ConfigError(f"lock_timeout must be > 0 seconds, got {lock_timeout!r}")
-        self.lock_timeout = lock_timeout
+        self.folder: Path = _folder_arg("FileTokenStorage folder", folder)
+        self.lock_timeout: float = seconds_arg("FileTokenStorage lock_timeout", lock_timeout)
+        self._checked = False
 
     def path(self, domain: str) -> Path:
         """The token file of ``domain``."""
         return self.folder / f"{validate_domain(domain)}.json"
 
     def _ensure_folder(self) -> None:
-        try:
-            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        except OSError as exc:
-            raise TokenStorageError(f"cannot create the token folder {self.folder}: {exc.strerror}") from None
+        _fs.ensure_folder(self.folder, TokenStorageError, "token folder")
+        self._check_folder()
+
+    def _check_folder(self) -> None:
+        if not self._checked:
+            _fs.tighten_folder(self.folder, TokenStorageError, "token folder")
+            self._checked = True
 
     def load(self, domain: str) -> Tokens | None:
         path = self.path(domain)
+        if not self._checked and self.folder.is_dir():
+            self._check_folder()
         try:
             data = path.read_bytes()
         except FileNotFoundError:
@@ -196,6 +252,7 @@ class FileTokenStorage:
 
     def save(self, domain: str, tokens: Tokens) -> None:
         path = self.path(domain)
+        check_tokens(tokens, where=f"FileTokenStorage.save for {path.name}")
         self._ensure_folder()
         data = encode_tokens(tokens)
         try:
@@ -225,34 +282,22 @@ class FileTokenStorage:
     def lock(self, domain: str) -> Generator[None, None, None]:
         lock_path = self.folder / f"{validate_domain(domain)}.json.lock"
         self._ensure_folder()
+        fd = _fs.open_shared_file(lock_path, TokenStorageError, "token lock file")
         try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as exc:
-            raise TokenStorageError(f"cannot open the lock file {lock_path}: {exc.strerror}") from None
-        try:
-            _flock_with_timeout(fd, self.lock_timeout, str(lock_path))
+            try:
+                locked = _fs.lock_within(fd, self.lock_timeout)
+            except OSError as exc:
+                raise TokenStorageError(f"cannot lock {lock_path}: {exc.strerror}") from None
+            if not locked:
+                raise TokenStorageError(
+                    f"token lock {lock_path} still held by another process after {self.lock_timeout:g}s"
+                )
             try:
                 yield
             finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
+                _fs.unlock(fd)
         finally:
             os.close(fd)
-
-
-def _flock_with_timeout(fd: int, timeout: float, name: str) -> None:
-    deadline = time.monotonic() + timeout
-    pause = 0.002
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                raise TokenStorageError(f"cannot lock {name}: {exc.strerror}") from None
-        if time.monotonic() >= deadline:
-            raise TokenStorageError(f"token lock {name} still held by another process after {timeout:g}s")
-        time.sleep(pause)
-        pause = min(pause * 2, 0.05)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -262,34 +307,6 @@ def _fsync_dir(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-
-
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-
-
-def redis_client(client_or_url: Any) -> Any:
-    """A ``redis.Redis`` from a URL string, or the client itself."""
-    if isinstance(client_or_url, str):
-        try:
-            import redis
-        except ImportError:  # pragma: no cover - depends on the environment
-            raise ConfigError("a Redis URL needs the 'redis' package: pip install 'amocrm[redis]'") from None
-        return redis.Redis.from_url(client_or_url)
-    if client_or_url is None:
-        raise ConfigError("a Redis client or URL is required")
-    return client_or_url
-
-
-def redis_errors() -> tuple[type[BaseException], ...]:
-    """The exception classes a Redis failure raises (empty if redis is not installed)."""
-    try:
-        import redis
-    except ImportError:  # pragma: no cover
-        return ()
-    return (redis.RedisError,)
 
 
 class RedisTokenStorage:
@@ -307,12 +324,12 @@ class RedisTokenStorage:
         lock_ttl: float = 30.0,
         lock_timeout: float = 60.0,
     ) -> None:
-        self.redis: Any = redis_client(redis_client_or_url)
+        if not isinstance(prefix, str):
+            raise ConfigError(f"RedisTokenStorage prefix must be a string, got {type(prefix).__name__}")
+        self.lock_ttl: float = seconds_arg("RedisTokenStorage lock_ttl", lock_ttl)
+        self.lock_timeout: float = seconds_arg("RedisTokenStorage lock_timeout", lock_timeout)
+        self.redis: Any = redis_client(redis_client_or_url, what="RedisTokenStorage redis_client_or_url")
         self.prefix = prefix
-        if not (lock_ttl > 0) or not (lock_timeout > 0):
-            raise ConfigError(f"lock_ttl and lock_timeout must be > 0, got {lock_ttl!r}, {lock_timeout!r}")
-        self.lock_ttl = lock_ttl
-        self.lock_timeout = lock_timeout
         self._errors = redis_errors()
 
     def _key(self, domain: str) -> str:
@@ -330,6 +347,7 @@ class RedisTokenStorage:
 
     def save(self, domain: str, tokens: Tokens) -> None:
         key = self._key(domain)
+        check_tokens(tokens, where=f"RedisTokenStorage.save for {key}")
         try:
             self.redis.set(key, _encoder.encode(tokens))
         except self._errors as exc:
@@ -346,18 +364,15 @@ class RedisTokenStorage:
     def lock(self, domain: str) -> Generator[None, None, None]:
         key = self._key(domain) + ":lock"
         token = secrets.token_hex(16)
-        deadline = time.monotonic() + self.lock_timeout
-        pause = 0.005
         try:
-            while not self.redis.set(key, token, nx=True, px=int(self.lock_ttl * 1000)):
-                if time.monotonic() >= deadline:
-                    raise TokenStorageError(f"token lock {key} still held after {self.lock_timeout:g}s")
-                time.sleep(pause)
-                pause = min(pause * 2, 0.1)
+            locked = poll_until(lambda: try_lock(self.redis, key, token, self.lock_ttl), self.lock_timeout,
+                                first=0.005, cap=0.1)
         except self._errors as exc:
             raise TokenStorageError(f"Redis lock {key} failed: {type(exc).__name__}: {exc}") from None
+        if not locked:
+            raise TokenStorageError(f"token lock {key} still held after {self.lock_timeout:g}s")
         try:
             yield
         finally:
             with contextlib.suppress(*self._errors):
-                self.redis.eval(_RELEASE, 1, key, token)
+                release_lock(self.redis, key, token)

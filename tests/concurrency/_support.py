@@ -55,6 +55,11 @@ class TokenServer:
         self.logins = 0
         self.login_status = 200
         self.omit: str | None = None  # a field left out of the next token answers
+        #: answers given to the next token requests before they are looked at (nothing is consumed):
+        #: ``(status, headers)``; a 5xx gets an nginx-style HTML page, a 429 amoCRM's JSON.
+        self.script: list[tuple[int, dict[str, str]]] = []
+        self.scripted = 0  # token requests answered from the script
+        self.replace: dict[str, Any] = {}  # fields overridden in the next token answers (bad tokens)
         self.expires_in = 86400
         self.bodies: list[bytes] = []
         self.auth_headers: list[str | None] = []
@@ -111,6 +116,7 @@ class TokenServer:
         }
         if self.omit:
             answer.pop(self.omit, None)
+        answer.update(self.replace)
         return answer
 
     def handle(
@@ -124,6 +130,10 @@ class TokenServer:
         with self.lock:
             self.bodies.append(raw)
             self.auth_headers.append(authorization)
+            if self.script:
+                status, headers = self.script.pop(0)
+                self.scripted += 1
+                return status, {"status": status, "title": "scripted answer"}, list(headers.items())
             body = json.loads(raw)
             if body.get("client_id") != CLIENT_ID:
                 return 400, problem("Check the `client_id` parameter"), []

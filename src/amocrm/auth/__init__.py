@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from amocrm.auth._base import Auth, AuthContext, RawResponse
 from amocrm.auth.apikey import ApiKey
-from amocrm.auth.oauth2 import OAuth2
+from amocrm.auth.oauth2 import OAuth2, TokenRetry
 from amocrm.auth.token import LongLivedToken
 
-__all__ = ["ApiKey", "Auth", "AuthContext", "LongLivedToken", "OAuth2", "RawResponse"]
+__all__ = ["ApiKey", "Auth", "AuthContext", "LongLivedToken", "OAuth2", "RawResponse", "TokenRetry"]

@@ -8,50 +8,18 @@ for the rest of the process (seed quirk 6). Concurrent 401s trigger one re-login
 
 from __future__ import annotations
 
-import re
 import threading
 import time
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 from amocrm import _logging
 from amocrm._redact import REDACTED, register_secret
-from amocrm.auth._base import AuthContext, RawResponse
-from amocrm.errors import APIError, AuthError, ConfigError, DecodeError, ReauthorizationRequired, ServerError
+from amocrm.auth._base import AuthContext
+from amocrm.auth._flow import LOGIN_PATH, login_flow, parse_set_cookie, run
+from amocrm.errors import ConfigError
 from amocrm.tokens import validate_domain
 
 __all__ = ["ApiKey", "LOGIN_PATH", "parse_set_cookie"]
-
-LOGIN_PATH = "/private/api/auth.php?type=json"
-
-_COOKIE_SPLIT = re.compile(r",\s*(?=[^;,\s=]+=)")
-
-
-def parse_set_cookie(values: Iterable[str]) -> dict[str, str | None]:
-    """``{name: value}`` from Set-Cookie header values; None marks a deleted cookie.
-
-    A value may hold several cookies joined by ``", "`` (how a plain mapping folds repeated headers);
-    commas inside ``Expires=Wed, 21 Oct …`` are not split on.
-    """
-    jar: dict[str, str | None] = {}
-    for header in values:
-        for cookie in _COOKIE_SPLIT.split(header):
-            first, _, attrs = cookie.partition(";")
-            name, sep, value = first.partition("=")
-            name, value = name.strip(), value.strip().strip('"')
-            if not sep or not name:
-                continue
-            expired = re.search(r"(?i)(?:^|;)\s*max-age\s*=\s*(?:0|-\d+)\s*(?:;|$)", attrs) is not None
-            jar[name] = None if expired or value in ("", "deleted") else value
-    return jar
-
-
-def _set_cookie_values(headers: Mapping[str, str]) -> list[str]:
-    getlist = getattr(headers, "getlist", None)
-    if callable(getlist):
-        values: Any = getlist("Set-Cookie")
-        return [str(v) for v in values]
-    return [v for k, v in headers.items() if k.lower() == "set-cookie"]
 
 
 class ApiKey:
@@ -146,64 +114,8 @@ class ApiKey:
             return "; ".join(f"{k}={v}" for k, v in jar.items()) if jar else None
 
     def _login(self, ctx: AuthContext, domain: str) -> str:
-        resp = ctx.send("POST", LOGIN_PATH, json={"USER_LOGIN": self.login, "USER_HASH": self._api_key})
-        cookies = parse_set_cookie(_set_cookie_values(resp.headers))
-        for value in cookies.values():
-            register_secret(value)
-        body = self._body(resp, domain)
-        if resp.status != 200:
-            raise self._login_error(resp, body, domain)
-        inner = body.get("response") if isinstance(body, dict) else None
-        if not isinstance(inner, dict) or not inner.get("auth"):
-            error = inner.get("error") if isinstance(inner, dict) else None
-            raise ReauthorizationRequired(
-                f"API-key login to {domain} as {self.login} refused (HTTP 200, auth is false)"
-                + (f": {error}" if error else ""),
-                status=200,
-                method="POST",
-                url=LOGIN_PATH,
-            )
-        jar = {k: v for k, v in cookies.items() if v is not None}
-        if not jar:
-            raise AuthError(
-                f"API-key login to {domain} succeeded but the server set no session cookie",
-                status=200,
-                method="POST",
-                url=LOGIN_PATH,
-            )
+        jar = run(login_flow(self.login, self._api_key, domain), ctx)
         with self._guard:
             self._jars[domain] = jar
         _logging.log_relogin(domain, f"API-key login as {self.login}: session cookie(s) {', '.join(sorted(jar))}")
         return "; ".join(f"{k}={v}" for k, v in jar.items())
-
-    @staticmethod
-    def _body(resp: RawResponse, domain: str) -> Any:
-        try:
-            return resp.json()
-        except (ValueError, DecodeError):  # urllib3 raises ValueError, the client's Response DecodeError
-            if resp.status == 200:
-                raise DecodeError(
-                    f"API-key login to {domain} answered 200 with a body that is not JSON ({len(resp.data)} bytes)",
-                    status=200,
-                ) from None
-            return None
-
-    def _login_error(self, resp: RawResponse, body: Any, domain: str) -> APIError:
-        status = resp.status
-        inner = body.get("response") if isinstance(body, dict) else None
-        error = str(inner.get("error") or "") if isinstance(inner, dict) else ""
-        code_text = str(inner.get("error_code") or "") if isinstance(inner, dict) else ""
-        api_code = int(code_text) if code_text.isdigit() else None
-        text = f"API-key login to {domain} as {self.login} refused with HTTP {status}"
-        if error:
-            text += f": {error}"
-        if api_code is not None:
-            text += f" (error_code {api_code})"
-        kwargs: dict[str, Any] = {"status": status, "method": "POST", "url": LOGIN_PATH, "api_code": api_code}
-        if status == 401:
-            return ReauthorizationRequired(text, **kwargs)
-        if status == 403:
-            return AuthError(text, **kwargs)
-        if status >= 500:
-            return ServerError(text, **kwargs)
-        return APIError(text, **kwargs)

@@ -5,6 +5,13 @@ with "Invalid refresh token". So every refresh runs under ``storage.lock(domain)
 RE-READS the storage; if the stored access token is no longer the stale one, another worker already
 refreshed and its tokens are used without any network call. New tokens are saved before use.
 A dead refresh token raises :class:`ReauthorizationRequired` and the stored tokens stay untouched.
+
+The token requests themselves are the step machine :func:`amocrm.auth._flow.token_flow`, driven
+here over ``AuthContext.send``. A 429 or 5xx answer, or a connection that never opened, proves
+the refresh token (or code) was not used, so it is sent again within :class:`TokenRetry`'s bounds.
+New tokens that cannot be saved (the storage failed after the server rotated them) are kept in
+memory and used, and the save is tried again on the next request: a spent refresh token is never
+traded for tokens that only existed in a failed write.
 """
 
 from __future__ import annotations
@@ -18,29 +25,23 @@ from typing import Any
 
 from amocrm import _logging
 from amocrm._redact import REDACTED, register_secret
-from amocrm.auth._base import AuthContext, RawResponse
+from amocrm.auth._base import AuthContext
+from amocrm.auth._flow import TOKEN_PATH, TokenGrant, TokenRetry, run, token_flow
 from amocrm.errors import (
-    APIError,
-    AuthError,
     ConfigError,
-    DecodeError,
     RateLimitError,
     ReauthorizationRequired,
     ServerError,
+    TokenStorageError,
     TransportError,
 )
-from amocrm.tokens import MemoryTokenStorage, Tokens, TokenStorage, validate_domain
+from amocrm.tokens import MemoryTokenStorage, Tokens, TokenStorage, token_problem, validate_domain
 
-__all__ = ["OAuth2", "TOKEN_PATH"]
-
-TOKEN_PATH = "/oauth2/access_token"
+__all__ = ["OAuth2", "TOKEN_PATH", "TokenRetry"]
 
 #: A token obtained less than this many seconds ago that is answered 401 again is not refreshed
 #: again: the problem is elsewhere (blocked account, wrong host) and refreshing would only burn tokens.
 _RECENT = 5.0
-
-_DEAD_REFRESH_HINTS = ("refresh token", "revoked", "expired")
-_DEAD_CODE_HINTS = ("authorization code", "revoked", "expired", "decrypt")
 
 
 def _required_str(name: str, value: object) -> str:
@@ -70,12 +71,25 @@ def _jwt_exp(token: str) -> float | None:
         return None
 
 
+class _Unsaved:
+    """Tokens the server issued that the storage has not accepted yet, and what they replaced."""
+
+    __slots__ = ("tokens", "replaced")
+
+    def __init__(self, tokens: Tokens, replaced: str | None) -> None:
+        self.tokens = tokens
+        self.replaced = replaced  # access token of the stored tokens they were refreshed from
+
+
 class OAuth2:
     """amoCRM OAuth2 for one account (several accounts: several objects, one storage is fine).
 
     ``code`` is exchanged only when the storage holds no tokens for the account, or when the stored
-    refresh token turns out dead; a code is single-use, so it is never sent twice. Tokens that
+    refresh token turns out dead; it is cleared before its exchange starts, so no later request ever
+    sends it again. Within one exchange it is re-sent only after an answer that proves the server did
+    not take it (429, 5xx, a connection that never opened; see :class:`TokenRetry`). Tokens that
     expire within ``refresh_margin`` seconds are refreshed before the request (0 disables that).
+    ``token_retry`` bounds the retries of token requests (default ``TokenRetry()``).
     """
 
     kind = "oauth2"
@@ -89,6 +103,7 @@ class OAuth2:
         storage: TokenStorage | None = None,
         code: str | None = None,
         refresh_margin: float = 60.0,
+        token_retry: TokenRetry | None = None,
     ) -> None:
         self.client_id: str = _required_str("client_id", client_id)
         self._client_secret = _required_str("client_secret", client_secret)
@@ -103,14 +118,29 @@ class OAuth2:
         ):
             raise ConfigError(f"OAuth2 refresh_margin must be between 0 and 86400 seconds, got {refresh_margin!r}")
         self.refresh_margin: float = float(refresh_margin)
+        if token_retry is not None and not isinstance(token_retry, TokenRetry):
+            raise ConfigError(f"OAuth2 token_retry must be a TokenRetry, got {type(token_retry).__name__}")
+        self.token_retry: TokenRetry = token_retry if token_retry is not None else TokenRetry()
+        if storage is not None and not isinstance(storage, TokenStorage):
+            raise ConfigError(
+                f"OAuth2 storage must be a token storage (load, save, has_tokens, lock), got {type(storage).__name__}"
+            )
         self.storage: TokenStorage = storage if storage is not None else MemoryTokenStorage()
         self._guard = threading.Lock()
         self._mutexes: dict[str, threading.Lock] = {}
         self._cache: dict[str, Tokens] = {}
         self._recent: dict[str, tuple[str, float]] = {}
+        self._unsaved: dict[str, _Unsaved] = {}
 
     @classmethod
-    def from_storage(cls, storage: TokenStorage, domain: str, *, refresh_margin: float = 60.0) -> OAuth2:
+    def from_storage(
+        cls,
+        storage: TokenStorage,
+        domain: str,
+        *,
+        refresh_margin: float = 60.0,
+        token_retry: TokenRetry | None = None,
+    ) -> OAuth2:
         """The scheme of an integration whose tokens (with its client id, secret and redirect URI) are stored.
 
         Raises :class:`ReauthorizationRequired` when nothing usable is stored for ``domain``.
@@ -123,7 +153,12 @@ class OAuth2:
                 status=401,
             )
         return cls(
-            tokens.client_id, tokens.client_secret, tokens.redirect_uri, storage=storage, refresh_margin=refresh_margin
+            tokens.client_id,
+            tokens.client_secret,
+            tokens.redirect_uri,
+            storage=storage,
+            refresh_margin=refresh_margin,
+            token_retry=token_retry,
         )
 
     def __repr__(self) -> str:
@@ -137,6 +172,8 @@ class OAuth2:
     def headers(self, ctx: AuthContext) -> Mapping[str, str]:
         """``Authorization: Bearer …``, after a first code exchange or a refresh when needed."""
         domain = validate_domain(ctx.domain)
+        if self._has_unsaved(domain):
+            self._retry_save(domain)
         with self._guard:
             tokens = self._cache.get(domain)
         if tokens is None:
@@ -146,6 +183,9 @@ class OAuth2:
             self._remember(domain, tokens)
         if self.refresh_margin > 0 and tokens.refresh_token and self._expiring(tokens, self.refresh_margin):
             tokens = self._renew_before_expiry(ctx, domain, tokens)
+        problem = token_problem(tokens.access_token)
+        if problem is not None:  # pragma: no cover - every path into the cache validates the token
+            raise TokenStorageError(f"the access token of {domain} {problem}; it cannot be sent in a header")
         return {"Authorization": f"Bearer {tokens.access_token}"}
 
     def refresh(self, ctx: AuthContext, stale: Mapping[str, str]) -> bool:
@@ -185,11 +225,66 @@ class OAuth2:
     def _code_available(self) -> bool:
         return self._code is not None
 
+    def _load_locked(self, domain: str) -> Tokens | None:
+        """The stored tokens, read under the storage lock; tokens not saved yet are saved (or win) first."""
+        stored = self.storage.load(domain)
+        with self._guard:
+            pending = self._unsaved.get(domain)
+        if pending is None:
+            return stored
+        if stored is not None and stored.access_token == pending.tokens.access_token:
+            self._forget_unsaved(domain, pending)  # an earlier save did land after all
+            return stored
+        if stored is not None and stored.access_token != pending.replaced:
+            # Another worker stored other tokens since (a new authorisation): every worker uses those.
+            self._forget_unsaved(domain, pending)
+            _logging.warning(
+                "RE OAUTH2 %s: tokens that could not be saved were superseded by newer stored tokens", domain
+            )
+            return stored
+        try:
+            self.storage.save(domain, pending.tokens)
+        except Exception as exc:  # any storage failure: keep the tokens, try again later
+            _logging.warning(
+                "RE OAUTH2 %s: saving the refreshed tokens failed again (%s); still using them from memory",
+                domain, _describe(exc),
+            )
+            return pending.tokens
+        self._forget_unsaved(domain, pending)
+        _logging.log_refresh(domain, "the refreshed tokens that could not be saved before are saved now")
+        return pending.tokens
+
+    def _has_unsaved(self, domain: str) -> bool:
+        with self._guard:
+            return domain in self._unsaved
+
+    def _forget_unsaved(self, domain: str, pending: _Unsaved) -> None:
+        with self._guard:
+            if self._unsaved.get(domain) is pending:
+                del self._unsaved[domain]
+
+    def _retry_save(self, domain: str) -> None:
+        """Save tokens a failed save left in memory (before the next request uses them)."""
+        with self._mutex(domain):
+            if not self._has_unsaved(domain):
+                return
+            try:
+                with self.storage.lock(domain):
+                    current = self._load_locked(domain)
+            except Exception as exc:  # the lock or the read failed: the tokens stay in memory
+                _logging.warning(
+                    "RE OAUTH2 %s: cannot save the refreshed tokens yet (%s); still using them from memory",
+                    domain, _describe(exc),
+                )
+                return
+            if current is not None:
+                self._remember(domain, current)
+
     def _first_tokens(self, ctx: AuthContext, domain: str) -> Tokens:
         # The code is checked under the locks, after re-reading the storage: a thread that finds
         # the code already spent by another thread's exchange must use that exchange's tokens.
         with self._mutex(domain), self.storage.lock(domain):
-            stored = self.storage.load(domain)
+            stored = self._load_locked(domain)
             if stored is not None:  # another worker exchanged the code meanwhile
                 return stored
             if not self._code_available():
@@ -216,7 +311,7 @@ class OAuth2:
             if cached is not None and cached.access_token != stale_access and not self._expiring(cached, margin):
                 return cached  # another thread of this process already renewed
             with self.storage.lock(domain):
-                stored = self.storage.load(domain)
+                stored = self._load_locked(domain)
                 if stored is None:
                     if not self._code_available():
                         raise ReauthorizationRequired(
@@ -231,16 +326,14 @@ class OAuth2:
                     _logging.log_refresh(domain, "stored tokens have no refresh token; cannot refresh")
                     return None
                 try:
-                    new = self._grant(
-                        ctx, domain, "refresh_token", ("refresh_token", stored.refresh_token), previous=stored
-                    )
+                    new = self._grant(ctx, domain, "refresh_token", stored.refresh_token, previous=stored)
                 except ReauthorizationRequired:
                     if not self._code_available():
                         _logging.log_refresh(domain, "refresh token rejected: re-authorisation required")
                         raise
                     _logging.log_refresh(domain, "refresh token rejected: exchanging the authorization code")
                     return self._exchange_code(ctx, domain, stored)
-                self._commit(domain, new)
+                self._commit(domain, new, stored)
                 _logging.log_refresh(domain, f"refreshed, access token valid {self._valid_for(new)}")
                 return new
 
@@ -248,14 +341,39 @@ class OAuth2:
         code = self._code
         if code is None:  # pragma: no cover - callers check _code_available
             raise ReauthorizationRequired(f"no authorization code for {domain}", status=401)
-        self._code = None  # single-use: never sent twice, whatever the answer
-        new = self._grant(ctx, domain, "authorization_code", ("code", code), previous=previous)
-        self._commit(domain, new)
+        self._code = None  # single-use: no later request sends it, whatever this exchange's outcome
+        new = self._grant(ctx, domain, "authorization_code", code, previous=previous)
+        self._commit(domain, new, previous)
         _logging.log_refresh(domain, f"authorization code exchanged, access token valid {self._valid_for(new)}")
         return new
 
-    def _commit(self, domain: str, tokens: Tokens) -> None:
-        self.storage.save(domain, tokens)  # saved before anyone uses them
+    def _commit(self, domain: str, tokens: Tokens, replaced: Tokens | None) -> None:
+        """Save ``tokens`` before anyone uses them; if the save fails, keep them in memory and retry later.
+
+        The server has already rotated the refresh token, so dropping the new tokens would leave
+        only a spent one: a failed save is logged, the tokens are used from memory, and the save is
+        tried again (under the lock, after re-reading the storage) on the next request.
+        """
+        with self._guard:
+            prior = self._unsaved.get(domain)
+        try:
+            self.storage.save(domain, tokens)
+        except Exception as exc:  # whatever the storage raised, the tokens must survive
+            # Refreshed from tokens that were never saved themselves: the storage still holds what those replaced.
+            if prior is not None and replaced is not None and replaced.access_token == prior.tokens.access_token:
+                replaced_access = prior.replaced
+            else:
+                replaced_access = replaced.access_token if replaced is not None else None
+            with self._guard:
+                self._unsaved[domain] = _Unsaved(tokens, replaced_access)
+            _logging.warning(
+                "RE OAUTH2 %s: the new tokens could not be saved (%s); using them from memory and saving "
+                "them again on the next request",
+                domain, _describe(exc),
+            )
+        else:
+            if prior is not None:
+                self._forget_unsaved(domain, prior)  # superseded by tokens that did reach the storage
         with self._guard:
             self._cache[domain] = tokens
             self._recent[domain] = (tokens.access_token, time.monotonic())
@@ -266,96 +384,31 @@ class OAuth2:
             return "for an unknown time"
         return f"{max(0.0, tokens.expires_at - time.time()):.0f}s"
 
-    def _grant(
-        self, ctx: AuthContext, domain: str, grant: str, credential: tuple[str, str], *, previous: Tokens | None
-    ) -> Tokens:
-        # Key order as the seed sends it; no Authorization header (AuthContext.send adds none).
-        body = {
-            "client_id": self.client_id,
-            "client_secret": self._client_secret,
-            "grant_type": grant,
-            credential[0]: credential[1],
-            "redirect_uri": self.redirect_uri,
-        }
-        started = time.time()
-        resp = ctx.send("POST", TOKEN_PATH, json=body)
-        if resp.status != 200:
-            raise self._token_error(resp, grant, domain)
-        try:
-            answer = resp.json()
-        except (ValueError, DecodeError):  # urllib3 raises ValueError, the client's Response DecodeError
-            raise DecodeError(
-                f"token endpoint of {domain} answered 200 with a body that is not JSON ({len(resp.data)} bytes)",
-                status=200,
-            ) from None
-        if not isinstance(answer, dict):
-            raise DecodeError(f"token endpoint of {domain} answered 200 with a non-object body", status=200)
-        access = answer.get("access_token")
-        refresh = answer.get("refresh_token")
-        expires_in = answer.get("expires_in")
-        if isinstance(access, str):
-            register_secret(access)
-        if isinstance(refresh, str):
-            register_secret(refresh)
-        missing = [
-            name
-            for name, ok in (
-                ("access_token", isinstance(access, str) and bool(access)),
-                ("refresh_token", isinstance(refresh, str) and bool(refresh)),
-                (
-                    "expires_in",
-                    isinstance(expires_in, (int, float)) and not isinstance(expires_in, bool) and expires_in > 0,
-                ),
-            )
-            if not ok
-        ]
-        if missing:
-            raise DecodeError(
-                f"token endpoint of {domain} answered 200 without a valid {', '.join(missing)} "
-                f"(grant {grant}); nothing was saved",
-                status=200,
-            )
-        assert isinstance(access, str) and isinstance(refresh, str) and isinstance(expires_in, (int, float))
-        token_type = answer.get("token_type")
-        return Tokens(
+    def _budget(self, ctx: AuthContext) -> float | None:
+        """How long token requests and their retries may take, beyond ``TokenRetry.budget``.
+
+        At most half the storage lock's TTL (the lock must outlive the refresh it guards) and half
+        the client's ``RetryPolicy.total_timeout`` (the request that needed the token must still fit).
+        """
+        limits: list[float] = []
+        for owner, name in ((self.storage, "lock_ttl"), (getattr(ctx, "retry", None), "total_timeout")):
+            value: Any = getattr(owner, name, None)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+                limits.append(float(value) / 2)
+        return min(limits) if limits else None
+
+    def _grant(self, ctx: AuthContext, domain: str, grant: str, credential: str, *, previous: Tokens | None) -> Tokens:
+        request = TokenGrant(
+            domain=domain,
             client_id=self.client_id,
             client_secret=self._client_secret,
             redirect_uri=self.redirect_uri,
-            access_token=access,
-            refresh_token=refresh,
-            expires_at=started + float(expires_in),
-            token_type=token_type if isinstance(token_type, str) and token_type else "Bearer",
+            grant=grant,
+            credential=credential,
             api_domain=previous.api_domain if previous is not None else None,
         )
+        return run(token_flow(request, self.token_retry, budget=self._budget(ctx)), ctx)
 
-    @staticmethod
-    def _token_error(resp: RawResponse, grant: str, domain: str) -> APIError:
-        status = resp.status
-        try:
-            body: Any = resp.json()
-        except (ValueError, DecodeError):  # urllib3 raises ValueError, the client's Response DecodeError
-            body = None
-        hint = detail = ""
-        if isinstance(body, dict):
-            hint = str(body.get("hint") or "")
-            detail = str(body.get("detail") or body.get("title") or "")
-        text = f"token request (grant {grant}) for {domain} refused with HTTP {status}"
-        if hint:
-            text += f": {hint}"
-        if detail:
-            text += f" ({detail})"
-        low = hint.lower()
-        kwargs: dict[str, Any] = {"status": status, "method": "POST", "url": TOKEN_PATH}
-        if status in (400, 401, 403):
-            if grant == "refresh_token" and (status == 401 or any(h in low for h in _DEAD_REFRESH_HINTS)):
-                return ReauthorizationRequired(
-                    text + "; the stored tokens were kept, authorise the integration again", **kwargs
-                )
-            if grant == "authorization_code" and any(h in low for h in _DEAD_CODE_HINTS):
-                return ReauthorizationRequired(text + "; get a new authorization code", **kwargs)
-            return AuthError(text, **kwargs)
-        if status == 429:
-            return RateLimitError(text, headers=dict(resp.headers), **kwargs)
-        if status >= 500:
-            return ServerError(text, **kwargs)
-        return APIError(text, **kwargs)
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from amocrm._redact import REDACTED, register_secret
 from amocrm.auth._base import AuthContext
 from amocrm.errors import ConfigError
+from amocrm.tokens import token_problem
 
 __all__ = ["LongLivedToken"]
 
@@ -23,10 +24,12 @@ class LongLivedToken:
     def __init__(self, token: str) -> None:
         if not isinstance(token, str) or not token.strip():
             raise ConfigError("LongLivedToken needs a non-empty token string")
-        token = token.strip()
-        if any(c.isspace() or ord(c) < 32 for c in token):
-            raise ConfigError("LongLivedToken: the token contains whitespace or control characters")
         register_secret(token)
+        token = token.strip()
+        register_secret(token)
+        problem = token_problem(token)
+        if problem is not None:  # the message names the defect, never the token
+            raise ConfigError(f"LongLivedToken: the token {problem}; it cannot be sent in an HTTP header")
         self._header = {"Authorization": f"Bearer {token}"}
 
     def headers(self, ctx: AuthContext) -> Mapping[str, str]:
