@@ -15,6 +15,7 @@ from . import account, incoming, read
 from .ajax import handle_ajax, not_found_page
 from .auth import SESSION_COOKIE, AuthState, Credentials
 from .delivery import Deliverer
+from .custom_fields import write_fields
 from .entities import SPECS, batch_size, create_entity, write_entities
 from .faults import FaultInjector, FaultPlan
 from .options import FaultSettings, SandboxOptions
@@ -255,6 +256,10 @@ class SandboxCore:
                     return html_page(504, "504 Gateway Time-out")
                 return self._observed(watched_kinds(route), lambda: write_entities(s, route, body))
             return legacy_error(SPECS[route].wrong_method, 405)
+        if route == "fields":
+            if m != "POST":
+                return legacy_error(405, 405)
+            return json_response(write_fields(s, req.json_body()))
         get_routes = {"account": account.account, "pipelines": account.pipelines, "webhooks": account.webhooks_list,
                       "widgets": account.widgets_list, "widgets/list": account.widgets_list,
                       "incoming_leads": incoming.list_incoming, "incoming_leads/summary": incoming.summary}

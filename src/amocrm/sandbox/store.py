@@ -201,9 +201,15 @@ class Store:
         if kind == "webhooks":
             return [dict(w, events=list(w["events"])) for w in self.webhooks]
         if kind == "incoming_leads":
-            return [dict(v) for v in self.incoming.values()]
+            return [{k: v for k, v in rec.items() if k != "_fingerprint"} for rec in self.incoming.values()]
+        if kind == "pipelines":
+            return [dict(p, statuses=[list(s) for s in p["statuses"]]) for p in self.pipelines]
+        if kind == "custom_fields":
+            return [{"key": key, "id": fd.id, "name": fd.name, "type": fd.type_code, "field_type": fd.field_type,
+                     "code": fd.code, "enums": [list(e) for e in fd.enums], "origin": fd.origin,
+                     **dict(fd.extra)} for key, defs in self.fields.items() for fd in defs.values()]
         if kind not in self.items:
-            raise KeyError(kind)
+            return self.v4.snapshot(kind)
         out = []
         for eid, rec in self.items[kind].items():
             row = {k: v for k, v in rec.items() if k != "custom_fields"}

@@ -133,3 +133,26 @@ class V4State:
         #: (kind, id) -> the contact chosen as main (otherwise the first linked one is)
         self.main_contacts: dict[tuple[str, int], int] = {}
 
+    #: ``Sandbox.entities(kind)`` names of the collections kept here
+    KINDS = ("events", "loss_reasons", "users", "roles", "sources", "website_buttons", "talks", "short_links",
+             "calls", "chat_templates", "customer_statuses", "segments", "transactions", "files", "contact_chats",
+             "followers", "bonus_points")
+
+    def snapshot(self, kind: str) -> list[dict[str, Any]]:
+        """Plain copies of one collection (``KeyError`` for an unknown name)."""
+        if kind == "events":
+            return [dict(e) for e in self.events]
+        if kind == "files":
+            return [{k: v for k, v in f.items() if k != "content"} for f in self.files.values()]
+        if kind == "users":
+            return [{k: v for k, v in u.items() if k != "password"} for u in self.users.values()]
+        if kind == "followers":
+            return [{"entity_type": k[0], "entity_id": k[1], **f} for k, rows in self.followers.items() for f in rows]
+        if kind == "bonus_points":
+            return [{"customer_id": c, "bonus_points": n} for c, n in self.bonus_points.items()]
+        if kind in ("short_links", "calls", "contact_chats"):
+            return [dict(x) for x in getattr(self, kind)]
+        if kind in self.KINDS:
+            return [dict(x) for x in getattr(self, kind).values()]
+        raise KeyError(kind)
+
