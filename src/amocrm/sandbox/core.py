@@ -14,8 +14,8 @@ from typing import Any
 from . import account, incoming, read
 from .ajax import handle_ajax, not_found_page
 from .auth import SESSION_COOKIE, AuthState, Credentials
-from .delivery import Deliverer
 from .custom_fields import write_fields
+from .delivery import Deliverer
 from .entities import SPECS, batch_size, create_entity, write_entities
 from .faults import FaultInjector, FaultPlan
 from .options import FaultSettings, SandboxOptions

@@ -321,7 +321,7 @@ def _check_params(code: str, params: Any, inv: Invalid) -> dict[str, Any] | None
     if code == "message_cashier" and params.get("status") not in (None, "created", "shown", "canceled"):
         inv.add(NOT_CHOICE, "params.status")
     for key, value in params.items():
-        if key in required + optional and isinstance(value, (dict, list)) and key not in ("contacts", "recordings"):
+        if key in required + optional and isinstance(value, (dict, list)) and key not in ("contacts", "recordings", "conference"):
             inv.type_error(f"params.{key}", "string")
     return dict(params)
 

@@ -577,15 +577,14 @@ def delete_field(ctx: Ctx) -> Response:
     if fd.is_system:
         raise V4Error(400, f"Field {fd.id} is predefined and cannot be deleted")
     del defs[fd.id]
-    for group in ctx.store.v4.field_groups.get(key, []):
-        group["fields"] = [f for f in group["fields"] if f != fd.id]
     return no_content()
 
 
 # -- groups --------------------------------------------------------------------------------------
 def _render_group(ctx: Ctx, key: str, g: dict[str, Any], request_id: str | None = None) -> dict[str, Any]:
+    members = [fd.id for fd in ctx.store.fields.get(key, {}).values() if fd.attr("group_id") == g["id"]]
     out = {"id": g["id"], "name": g["name"], "sort": g["sort"], "entity_type": entity_of(key),
-           "is_predefined": False, "type": "custom_field_group", "fields": list(g["fields"])}
+           "is_predefined": False, "type": "custom_field_group", "fields": members}
     if request_id is not None:
         out["request_id"] = request_id
     out["_links"] = {"self": {"href": ctx.href(f"{ctx.params['cf_entity']}/custom_fields/groups/{g['id']}")}}
@@ -645,7 +644,7 @@ def add_groups(ctx: Ctx) -> Response:
             inv.type_error("sort", "int")
         fields = _group_fields(defs, item.get("fields"), inv)
         invs.append(inv)
-        made.append(None if inv else {"name": item["name"].strip(), "sort": sort, "fields": fields})
+        made.append(None if inv else {"name": item["name"].strip(), "sort": sort, "members": fields})
     bad = [i for i in invs if i]
     if bad and ctx.core.options.v4_atomic_batches:
         raise ValidationFailed(bad)
@@ -655,9 +654,9 @@ def add_groups(ctx: Ctx) -> Response:
         if g is None:
             continue
         g["id"] = f"{entity_of(key)}_{int(time.time() * 1000)}{len(groups)}"
-        groups.append(g)
-        for fid in g["fields"]:
+        for fid in g.pop("members") or []:
             defs[fid] = _with_group(defs[fid], g["id"])
+        groups.append(g)
         out.append(_render_group(ctx, key, g, inv.request_id))
     if bad:
         raise ValidationFailed(bad)
@@ -687,12 +686,11 @@ def update_group(ctx: Ctx) -> Response:
         raise ValidationFailed([inv])
     new = {**g, "name": body.get("name", g["name"]).strip(), "sort": sort}
     if fields is not None:
-        for fid in g["fields"]:
-            if fid in defs and fid not in fields:
-                defs[fid] = _with_group(defs[fid], None)
+        for fd in list(defs.values()):
+            if fd.attr("group_id") == g["id"] and fd.id not in fields:
+                defs[fd.id] = _with_group(fd, None)
         for fid in fields:
             defs[fid] = _with_group(defs[fid], g["id"])
-        new["fields"] = fields
     groups = ctx.store.v4.field_groups[key]
     groups[groups.index(g)] = new
     return hal(_render_group(ctx, key, new))
@@ -703,9 +701,9 @@ def delete_group(ctx: Ctx) -> Response:
     if g is None:
         raise V4Error(404, "Custom field group not found")
     _, defs = _defs(ctx)
-    for fid in g["fields"]:
-        if fid in defs:
-            defs[fid] = _with_group(defs[fid], None)
+    for fd in list(defs.values()):
+        if fd.attr("group_id") == g["id"]:
+            defs[fd.id] = _with_group(fd, None)
     ctx.store.v4.field_groups[key].remove(g)
     return no_content()
 
