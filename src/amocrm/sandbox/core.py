@@ -29,6 +29,7 @@ from .wire import BadInput, Request, Response, html_page, json_response, legacy_
 __all__ = ["SandboxCore", "LOG_LIMIT", "MASK"]
 
 LOG_LIMIT = 20000
+_V4_WATCHED = ("leads", "contacts", "companies", "customers", "tasks", "notes")
 ERROR_429 = "Too many requests: at most 7 requests per second are allowed"
 ERROR_403 = "Account is blocked for repeatedly exceeding the request rate"
 MASK = "***"
@@ -228,7 +229,10 @@ class SandboxCore:
             return json_response({"id": SEED.ACCOUNT_ID, "subdomain": self.creds.subdomain, "domain": self.domain,
                                   "top_level_domain": self.domain.rsplit(".", 1)[1]}, 200, "application/json")
         if path.startswith(("/api/v4/", "/v1.0/")) or path == "/api/v4":
-            return self.v4.handle(req)
+            if req.method in ("GET", "HEAD"):
+                return self.v4.handle(req)
+            # v4 writes notify webhook subscribers exactly as v2 writes do (same v2 form bodies)
+            return self._observed(_V4_WATCHED, lambda: self.v4.handle(req))
         if path in ("/oauth", "/oauth2/authorize"):
             return self.auth.consent(req, f"{self.creds.subdomain}.{self.domain}",
                                      2 if self.options.platform == "kommo" else 1)

@@ -188,12 +188,13 @@ def accept_item(store: Store, rec: dict[str, Any], user: int, status_id: int | N
 
 
 def decline_item(store: Store, rec: dict[str, Any]) -> dict[str, list[int]]:
-    """Decline: the item's entities are deleted and the item leaves the list."""
+    """Decline: the item's entities are deleted (for good: they never were ordinary ones) and it leaves the list."""
     made: dict[str, list[int]] = rec["made"]
     for kind, ids in made.items():
         for eid in ids:
             if store.items[kind].get(eid) is not None:
-                store.items[kind][eid] = {**store.items[kind][eid], "is_deleted": True}
+                del store.items[kind][eid]
+                store.drop_links((kind, eid))
     del store.incoming[rec["uid"]]
     store.v4.unsorted_declined += 1
     return made

@@ -37,8 +37,8 @@ class RenderContext:
     """Per-request caches (closest task per element) and switches."""
 
     def __init__(self, store: Store, empty_as_object: bool) -> None:
-        self.store = store
-        self.empty_as_object = empty_as_object
+        self.store: Store = store
+        self.empty_as_object: bool = empty_as_object
         self._closest: dict[tuple[int, int], int] | None = None
 
     def closest_task(self, etype: int, eid: int) -> int:

@@ -67,8 +67,8 @@ class Tracked(dict[int, dict[str, Any]]):
 
     def __init__(self, kind: str, journal: Journal) -> None:
         super().__init__()
-        self.kind = kind
-        self.journal = journal
+        self.kind: str = kind
+        self.journal: Journal = journal
 
     def __setitem__(self, key: int, value: dict[str, Any]) -> None:
         self.journal.entries.append(("item", self.kind, key, self.get(key)))
@@ -84,7 +84,7 @@ class Store:
 
     def __init__(self, subdomain: str, customers_mode: str = "segments") -> None:
         self.subdomain = subdomain
-        self.journal = Journal()
+        self.journal: Journal = Journal()
         self.items: dict[str, Tracked] = {k: Tracked(k, self.journal) for k in KINDS}
         self.next_id: dict[str, int] = dict(_FIRST_IDS)
         self.links: dict[Key, dict[Key, None]] = {}

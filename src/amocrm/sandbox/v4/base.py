@@ -72,7 +72,7 @@ class ValidationFailed(Exception):
 
     def __init__(self, items: list[Invalid]) -> None:
         super().__init__(f"{len(items)} invalid item(s)")
-        self.items = [i for i in items if i.errors]
+        self.items: list[Invalid] = [i for i in items if i.errors]
 
     def response(self) -> Response:
         body = {"validation-errors": [{"request_id": i.request_id, "errors": i.errors} for i in self.items],

@@ -6,7 +6,6 @@ The store's catalogs and catalog elements (the v2 face's ``/api/v2/catalogs`` an
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from ..entities import CF_VALUES_KEY
@@ -293,4 +292,3 @@ ROUTES = [
     ("PATCH", "catalogs/{cid}/elements/{id}", update_element),
 ]
 
-_ = time

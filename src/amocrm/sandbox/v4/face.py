@@ -36,9 +36,9 @@ class V4Face:
     """Answers ``/api/v4/...`` (and the drive's ``/v1.0/...``) for one core."""
 
     def __init__(self, core: SandboxCore) -> None:
-        self.core = core
-        self.router = build_router()
-        self.drive = misc.drive_router()
+        self.core: SandboxCore = core
+        self.router: Router = build_router()
+        self.drive: Router = misc.drive_router()
 
     def authenticate(self, req: Request) -> Response | None:
         authz = req.headers.get("authorization", "")

@@ -19,7 +19,6 @@ from ..custom_fields import SUBTYPES
 from ..seed import SEED, FieldDef
 from ..wire import Response, no_content
 from .base import (
-    INVALID_TYPE,
     NOT_BLANK,
     NOT_CHOICE,
     TOO_MANY,
@@ -543,7 +542,9 @@ def _write_fields(ctx: Ctx, update: bool) -> Response:
     if bad:
         raise ValidationFailed(bad)
     if not update and ctx.core.options.v4_cf_create == "object":
-        return hal(out[0] if len(out) == 1 else {"_embedded": {"custom_fields": out}}, 201)
+        if len(out) == 1:
+            return hal({k: v for k, v in out[0].items() if k != "request_id"}, 201)
+        return hal({"_embedded": {"custom_fields": out}}, 201)
     return hal({"_total_items": len(out), "_embedded": {"custom_fields": out}})
 
 
@@ -570,7 +571,7 @@ def update_field(ctx: Ctx) -> Response:
 
 
 def delete_field(ctx: Ctx) -> Response:
-    key, defs = _defs(ctx)
+    _, defs = _defs(ctx)
     fd = defs.get(ctx.pid())
     if fd is None:
         raise V4Error(404, "Custom field not found")
@@ -721,5 +722,3 @@ ROUTES = [
     ("PATCH", "{cf_entity}/custom_fields/{id}", update_field),
     ("DELETE", "{cf_entity}/custom_fields/{id}", delete_field),
 ]
-
-_ = (INVALID_TYPE,)

@@ -358,8 +358,7 @@ def list_webhooks(ctx: Ctx) -> Response:
         hooks = [h for h in hooks if h["url"] == str(flt["destination"])]
     if not hooks:
         return no_content()
-    return hal({"_total_items": len(hooks), "_links": ctx.link("webhooks", echo=True),
-                "_embedded": {"webhooks": [_render_hook(h) for h in hooks]}})
+    return hal({"_total_items": len(hooks), "_embedded": {"webhooks": [_render_hook(h) for h in hooks]}})
 
 
 def add_webhook(ctx: Ctx) -> Response:

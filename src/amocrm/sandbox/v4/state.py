@@ -60,9 +60,8 @@ def default_rights(admin: bool) -> dict[str, Any]:
     block = full if admin else own
     return {"leads": dict(block), "contacts": dict(block), "companies": dict(block),
             "tasks": {"edit": "A", "delete": "A" if admin else "M"}, "mail_access": True, "catalog_access": True,
-            "files_access": True, "status_rights": [], "catalog_rights": [], "custom_fields_rights": None,
-            "oper_day_reports_view_access": False, "oper_day_user_tracking": False, "is_admin": admin,
-            "is_free": False, "is_active": True, "group_id": None, "role_id": None}
+            "status_rights": [], "is_admin": admin, "is_free": False, "is_active": True, "group_id": None,
+            "role_id": None}
 
 
 class V4State:
@@ -78,6 +77,10 @@ class V4State:
         for u in S.USERS:
             rights = default_rights(bool(u["is_admin"]))
             rights["group_id"] = u["group_id"] or None
+            if not u["is_admin"]:
+                rights["status_rights"] = [
+                    {"entity_type": "leads", "pipeline_id": p["id"], "status_id": st[0],
+                     "rights": {"view": "A", "edit": "A", "delete": "A"}} for p in S.PIPELINES for st in p["statuses"]]
             self.users[u["id"]] = {"id": u["id"], "name": f"{u['name']} {u['last_name']}".strip(), "email": u["login"],
                                    "lang": "ru", "rights": rights, "uuid": None, "amojo_id": None,
                                    "user_rank": "newbie", "phone_number": None, "password": None}

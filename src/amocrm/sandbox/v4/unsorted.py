@@ -312,7 +312,9 @@ def link(ctx: Ctx) -> Response:
     store = ctx.store
     made = rec["made"]
     for old_lead in made["leads"]:
-        store.items["leads"][old_lead] = {**store.items["leads"][old_lead], "is_deleted": True}
+        if old_lead in store.items["leads"]:
+            del store.items["leads"][old_lead]
+            store.drop_links(("leads", old_lead))
     for kind in ("contacts", "companies"):
         for eid in made[kind]:
             hide(store, kind, eid, None)
