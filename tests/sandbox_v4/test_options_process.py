@@ -41,3 +41,11 @@ def test_subprocess_over_tls_serves_v4_and_its_admin_api() -> None:
         sp.reset()
         assert sp.entities("events") == []
         assert v4.get("account").status == 200  # the long-lived token survives a reset
+
+
+def test_pytest_plugin_fixtures_serve_v4(amocrm_sandbox: Sandbox, amocrm_token: str) -> None:
+    v4 = V4(amocrm_sandbox.base_url, amocrm_token, amocrm_sandbox.ca_file)
+    assert v4.one(f"leads/{SEED.LEAD_FIRST}")["id"] == SEED.LEAD_FIRST
+    [lid] = v4.add("leads", {"name": "plugin"})
+    r = v4.get("/api/v2/leads", {"id": str(lid)})
+    assert r.json()["_embedded"]["items"][0]["name"] == "plugin"
