@@ -191,3 +191,12 @@ def test_bad_input_never_500(sb: Sandbox, v4: V4) -> None:
                 r = v4.call(method, path, json.dumps(body).encode())
                 assert r.status < 500, (method, path, body, r.status, r.data[:300])
     assert sb.core.internal_errors == []
+
+
+def test_batch_504_applies_to_v4_writes() -> None:
+    with Sandbox(rate_limit=None, batch_504_above=2) as sb:
+        v4 = V4(sb.base_url, sb.issue_tokens()["access_token"])
+        r = v4.post("leads", [{"name": f"n{i}"} for i in range(3)])
+        assert r.status == 504 and r.headers["Content-Type"].startswith("text/html")
+        assert not any(rec["name"] == "n0" for rec in sb.entities("leads"))  # not applied
+        assert v4.post("leads", [{"name": "a"}, {"name": "b"}]).status == 200

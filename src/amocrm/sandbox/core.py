@@ -231,6 +231,9 @@ class SandboxCore:
         if path.startswith(("/api/v4/", "/v1.0/")) or path == "/api/v4":
             if req.method in ("GET", "HEAD"):
                 return self.v4.handle(req)
+            limit = self.options.batch_504_above
+            if limit is not None and self.v4.batch_size(req) > limit:
+                return html_page(504, "504 Gateway Time-out")
             # v4 writes notify webhook subscribers exactly as v2 writes do (same v2 form bodies)
             return self._observed(_V4_WATCHED, lambda: self.v4.handle(req))
         if path in ("/oauth", "/oauth2/authorize"):

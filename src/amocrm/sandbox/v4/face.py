@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..wire import BadInput, Request, Response, problem
+from ..wire import BadInput, Request, Response, loads_json, problem
 from . import activities, catalogs, crm, customers, events, fields, links, misc, pipelines, unsorted
 from .base import Ctx, V4Error, ValidationFailed
 from .router import Router
@@ -74,6 +74,17 @@ class V4Face:
         if req.method == "HEAD":
             return Response(resp.status, b"", resp.content_type, resp.headers)
         return resp
+
+    @staticmethod
+    def batch_size(req: Request) -> int:
+        """Items in a JSON-array body (0 for anything else): what ``batch_504_above`` counts."""
+        if not req.body.lstrip().startswith(b"["):
+            return 0
+        try:
+            data = loads_json(req.body)
+        except ValueError:
+            return 0
+        return len(data) if isinstance(data, list) else 0
 
     def record(self) -> None:
         """Turn the request's journal into events (called after every request, v2 writes included)."""
