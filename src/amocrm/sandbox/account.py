@@ -1,4 +1,4 @@
-"""Account metadata endpoints: account (with=...), pipelines, webhooks, widgets (api-contract §A5.10-14)."""
+"""Account metadata endpoints: account (with=...), pipelines, webhooks, widgets."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Front-end AJAX endpoints (api-contract §A7): contact/lead lists, soft delete, catalog delete.
+"""Front-end AJAX endpoints: contact/lead lists, soft delete, catalog delete.
 
 Only form-encoded POSTs with ``X-Requested-With: XMLHttpRequest`` are answered; anything else under
 ``/ajax/`` gets the 404 HTML page, as the real UI server does.

@@ -1,4 +1,4 @@
-"""Custom-field values: normalise what clients write, render what the API returns (api-contract §A4)."""
+"""Custom-field values: normalise what clients write, render what the API returns."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Write side of the v2 entity endpoints: one POST with add / update / delete (api-contract §A3, §A5)."""
+"""Write side of the v2 entity endpoints: one POST with add / update / delete."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ MAX_LEAD_CONTACTS = 40
 
 @dataclass(frozen=True)
 class KindSpec:
-    """Error codes and abilities of one entity endpoint (error table, api-contract §A6)."""
+    """Error codes and abilities of one entity endpoint (the v2 error table)."""
 
     empty_add: int
     empty_request: int

@@ -1,4 +1,4 @@
-"""Read side of the v2 entity endpoints: filters, paging, If-Modified-Since, rendering (api-contract §A5)."""
+"""Read side of the v2 entity endpoints: filters, paging, If-Modified-Since, rendering."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Outgoing webhooks: which events a write caused, and the form body amoCRM would POST (api-contract §A5.12).
+"""Outgoing webhooks: which events a write caused, and the form body amoCRM would POST.
 
 The write path is left untouched: the core takes a :func:`snapshot` of the affected kinds before a
 write (only while someone is subscribed), and :func:`detect_events` compares record identities
