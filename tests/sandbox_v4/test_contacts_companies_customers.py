@@ -75,6 +75,11 @@ def test_customers_crud_segments_and_feature_switch(v4: V4, v2: Api, sb: Sandbox
     assert c["_embedded"]["segments"][0]["id"] == seg["id"] and c["_embedded"]["contacts"][0]["id"] == SEED.CONTACT_MARIA
     assert v2.one("customers", cid)["next_price"] == 500
     assert v4.one(f"customers/segments/{seg['id']}")["customers_count"] == 1
+    v4.ok("PATCH", f"customers/segments/{seg['id']}", {"name": "VIP+", "color": "#10599d"})
+    assert v4.one(f"customers/segments/{seg['id']}")["color"] == "10599d"
+    other = v4.ok("POST", "customers/segments", [{"name": "Пробный", "color": "ffffff"}])["_embedded"]["segments"][0]
+    v4.ok("DELETE", f"customers/segments/{other['id']}", status=204)
+    assert v4.get(f"customers/segments/{other['id']}").status == 204
     r = v4.post("customers", [{"_embedded": {"segments": [{"id": 1}]}}])
     assert paths(r) == {("0", "_embedded.segments.0.id", "NotSupportedChoice")}
     problem(v4.get("customers/statuses"), 422)  # statuses need the periodicity mode
@@ -85,6 +90,7 @@ def test_customers_crud_segments_and_feature_switch(v4: V4, v2: Api, sb: Sandbox
     [sid] = [s["id"] for s in v4.ok("POST", "customers/statuses", [{"name": "Новый", "color": "#fffd7f"}])[
         "_embedded"]["statuses"]]
     v4.ok("PATCH", f"customers/statuses/{sid}", {"name": "Переименован"})
+    assert v4.one(f"customers/statuses/{sid}")["name"] == "Переименован"
     v4.ok("PATCH", f"customers/{cid}", {"status_id": sid})
     assert v4.one(f"customers/{cid}")["status_id"] == sid
     problem(v4.delete(f"customers/statuses/{statuses[0]['id']}"), 400)

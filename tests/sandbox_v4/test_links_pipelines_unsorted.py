@@ -92,6 +92,8 @@ def test_pipelines_and_statuses_crud(v4: V4, v2: Api) -> None:
     sid = added["_embedded"]["statuses"][0]["id"]
     v4.ok("PATCH", f"leads/pipelines/{pid}/statuses/{sid}", {
         "name": "Счёт выставлен", "descriptions": [{"level": "newbie", "description": "Отправьте счёт"}]})
+    listed = v4.ok("GET", f"leads/pipelines/{pid}/statuses", {"with": "descriptions"})["_embedded"]["statuses"]
+    assert [s["id"] for s in listed][-2:] == [142, 143] and all("descriptions" in s for s in listed)
     st = v4.one(f"leads/pipelines/{pid}/statuses/{sid}", {"with": "descriptions"})
     assert st["name"] == "Счёт выставлен" and st["descriptions"][0]["level"] == "newbie"
     [lid] = v4.add("leads", {"name": "в новой", "pipeline_id": pid, "status_id": sid})

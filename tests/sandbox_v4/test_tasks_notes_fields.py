@@ -88,6 +88,8 @@ def test_notes_every_type_pin_and_v2_view(v4: V4, v2: Api) -> None:
     assert v4.one(f"leads/notes/{first}")["params"]["text"] == "edited"
     v4.ok("PATCH", f"leads/{SEED.LEAD_SECOND}/notes", [{"id": first, "note_type": "common", "params": {"text": "2"}}])
     assert v4.one(f"leads/notes/{first}")["params"]["text"] == "2"
+    v4.ok("PATCH", f"leads/{SEED.LEAD_SECOND}/notes/{first}", {"params": {"text": "3"}})
+    assert v4.one(f"leads/notes/{first}")["params"]["text"] == "3"
     [cnote] = v4.add(f"contacts/{SEED.CONTACT_MARIA}/notes", {"note_type": "sms_out",
                                                              "params": {"text": "hi", "phone": "+7"}}, key="notes")
     assert v4.one(f"contacts/notes/{cnote}")["entity_id"] == SEED.CONTACT_MARIA
