@@ -1,4 +1,4 @@
-"""Local emulator of one amoCRM account speaking API v2, for tests and demos.
+"""Local emulator of one amoCRM account answering API v2 and API v4 (one store, two faces), for tests and demos.
 
 ``Sandbox(**options)`` runs it in a background thread, ``SandboxProcess(**options)`` in a
 subprocess (``python -m amocrm.sandbox``); both are context managers with the same surface.

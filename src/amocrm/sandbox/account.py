@@ -1,4 +1,4 @@
-"""Account metadata endpoints: account (with=...), pipelines, webhooks, widgets (api-contract §A5.10-14)."""
+"""Account metadata endpoints: account (with=...), pipelines, webhooks, widgets."""
 
 from __future__ import annotations
 
@@ -42,8 +42,8 @@ def _field(fd: FieldDef) -> dict[str, Any]:
 
 def _pipeline(p: dict[str, Any], for_account: bool) -> dict[str, Any]:
     statuses: dict[int, Any] = {}
-    rows = list(p["statuses"]) + [(SEED.STATUS_WON, "Успешно реализовано", "#CCFF66", 10000),
-                                  (SEED.STATUS_LOST, "Закрыто и не реализовано", "#D5D8DB", 11000)]
+    rows = list(p["statuses"]) + [(SEED.STATUS_WON, p.get("won_name", S.WON_NAME), "#CCFF66", 10000),
+                                  (SEED.STATUS_LOST, p.get("lost_name", S.LOST_NAME), "#D5D8DB", 11000)]
     for sid, name, color, sort in rows:
         editable = sid not in (SEED.STATUS_WON, SEED.STATUS_LOST)
         st: dict[str, Any] = {"id": sid, "name": name, "color": color, "sort": sort}

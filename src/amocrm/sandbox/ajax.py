@@ -1,4 +1,4 @@
-"""Front-end AJAX endpoints (api-contract §A7): contact/lead lists, soft delete, catalog delete.
+"""Front-end AJAX endpoints: contact/lead lists, soft delete, catalog delete.
 
 Only form-encoded POSTs with ``X-Requested-With: XMLHttpRequest`` are answered; anything else under
 ``/ajax/`` gets the 404 HTML page, as the real UI server does.
@@ -34,11 +34,18 @@ def _date_bounds(raw: Any) -> tuple[int | None, int | None]:
     def parse(v: Any, end: bool) -> int | None:
         if v in (None, ""):
             return None
-        day = _dt.datetime.strptime(str(v), "%d.%m.%Y")
+        try:
+            day = _dt.datetime.strptime(str(v), "%d.%m.%Y")
+        except ValueError:
+            raise _BadForm() from None
         return int((day + _dt.timedelta(days=1 if end else 0)).timestamp()) - (1 if end else 0)
     if not isinstance(raw, dict):
         return None, None
     return parse(raw.get("from"), False), parse(raw.get("to"), True)
+
+
+class _BadForm(Exception):
+    """A form value the UI server cannot parse: answered with the legacy code 222."""
 
 
 def _cf_match(store: Store, kind: str, rec: dict[str, Any], cf_filter: dict[str, Any]) -> bool:
@@ -95,7 +102,7 @@ def _list(store: Store, kind_path: str, req: Request, form: dict[str, Any]) -> R
     records: list[tuple[str, dict[str, Any]]] = []
     for kind in kinds:
         for rec in store.items[kind].values():
-            if rec["is_deleted"]:
+            if rec["is_deleted"] or rec.get("unsorted_uid"):
                 continue
             if isinstance(flt.get("cf"), dict) and not _cf_match(store, kind, rec, flt["cf"]):
                 continue
@@ -192,7 +199,10 @@ def handle_ajax(store: Store, req: Request) -> Response:
     lists = {"contacts/list": "contacts", "contacts/list/contacts": "contacts/contacts",
              "contacts/list/companies": "contacts/companies", "leads/list": "leads"}
     if route in lists:
-        return _list(store, lists[route], req, form)
+        try:
+            return _list(store, lists[route], req, form)
+        except _BadForm:
+            return legacy_error(222, 400, _err222())
     for kind in ("leads", "contacts", "companies"):
         if route == f"{kind}/multiple/delete":
             return _multiple_delete(store, kind, form)

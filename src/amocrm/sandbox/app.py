@@ -193,6 +193,11 @@ class Sandbox(SandboxBase):
         with self.core.lock:
             return self.core.auth.issue_tokens(lifetime)
 
+    def issue_long_lived_token(self, lifetime: float = 365 * 86400.0) -> str:
+        """A long-lived token (a private integration's JWT, no refresh token): API v4 takes it as Bearer."""
+        with self.core.lock:
+            return self.core.auth.issue_long_lived(lifetime)
+
     def set_faults(self, **faults: Any) -> None:
         """Replace the fault settings (see :class:`FaultSettings`); unknown names raise ValueError."""
         settings = FaultSettings.from_mapping(faults)

@@ -11,8 +11,9 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
-from .wire import Request, Response, json_response, legacy_error
+from .wire import Request, Response, html_page, json_response, legacy_error
 
 __all__ = ["Credentials", "AuthState", "oauth_problem"]
 
@@ -67,7 +68,10 @@ class AuthState:
         self.refresh_tokens: dict[str, tuple[float, bool]] = {}  # token -> (expires_at, used)
         self.access_tokens: dict[str, float] = {}  # token -> expires_at
         self.sessions: dict[str, float] = {}
-        self.counters: dict[str, int] = {"refreshes": 0, "code_exchanges": 0, "logins": 0}
+        self.long_lived: set[str] = set()
+        #: second-level domain of the account host (``amocrm.ru`` or ``kommo.com``)
+        self.domain = "amocrm.ru"
+        self.counters: dict[str, int] = {"refreshes": 0, "code_exchanges": 0, "logins": 0, "consents": 0}
 
     # -- OAuth ---------------------------------------------------------------------------------
     def mint_code(self) -> str:
@@ -75,12 +79,13 @@ class AuthState:
         self.codes[code] = (time.time() + self.code_lifetime, False)
         return code
 
-    def _jwt(self, exp: float) -> str:
+    def _jwt(self, exp: float, **more: Any) -> str:
         now = int(time.time())
         header = {"typ": "JWT", "alg": "RS256", "jti": secrets.token_hex(20)}
         claims = {"aud": self.creds.client_id, "jti": header["jti"], "iat": now, "nbf": now, "exp": int(exp),
                   "sub": str(self.user_id), "account_id": self.account_id,
-                  "api_domain": f"{self.creds.subdomain}.amocrm.ru", "scopes": ["crm", "notifications"]}
+                  "base_domain": self.domain, "api_domain": f"{self.creds.subdomain}.{self.domain}",
+                  "scopes": ["crm", "notifications"], **more}
         parts = (_b64(json.dumps(header).encode()), _b64(json.dumps(claims).encode()), _b64(secrets.token_bytes(64)))
         return ".".join(parts)
 
@@ -94,6 +99,53 @@ class AuthState:
         self.refresh_tokens[refresh] = (time.time() + self.refresh_lifetime, False)
         return {"token_type": "Bearer", "expires_in": int(life), "access_token": access, "refresh_token": refresh,
                 "server_time": int(time.time())}
+
+    def issue_long_lived(self, lifetime: float = 365 * 86400.0) -> str:
+        """A long-lived token of a private integration: a JWT with ``exp`` and no refresh token."""
+        if not lifetime > 0:
+            raise ValueError(f"lifetime must be > 0 seconds, got {lifetime!r}")
+        exp = time.time() + float(lifetime)
+        token = self._jwt(exp, grant_type="long_lived")
+        self.access_tokens[token] = exp
+        self.long_lived.add(token)
+        return token
+
+    def refresh_known(self, token: str) -> bool:
+        """Whether ``token`` is a refresh token this account issued and that has not expired (used or not)."""
+        entry = self.refresh_tokens.get(token)
+        return entry is not None and time.time() < entry[0]
+
+    def consent(self, req: Request, referer: str, platform: int) -> Response:
+        """``GET /oauth?client_id=…&state=…&mode=popup|post_message``: the consent page, auto-approved.
+
+        The seeded admin grants access at once: 302 to the registered redirect URI with a fresh
+        single-use ``code``, ``referer`` (the account host), ``state`` (echoed), ``client_id`` and
+        ``platform`` (1 amoCRM, 2 Kommo). An unknown ``client_id`` or a ``redirect_uri`` other than the
+        registered one gets a 400 error page and no code.
+        """
+        if req.method not in ("GET", "HEAD"):
+            return html_page(405, "405 Not Allowed")
+        q = req.query
+        client_id = q.get("client_id")
+        if not isinstance(client_id, str) or client_id != self.creds.client_id:
+            return html_page(400, "400 Bad Request", "<p>Интеграция не найдена: проверьте параметр client_id</p>")
+        redirect = q.get("redirect_uri")
+        if redirect not in (None, "") and redirect != self.creds.redirect_uri:
+            return html_page(400, "400 Bad Request", "<p>Redirect URI is not associated with client</p>")
+        mode = q.get("mode")
+        if mode not in (None, "", "popup", "post_message"):
+            return html_page(400, "400 Bad Request", "<p>mode must be popup or post_message</p>")
+        params: list[tuple[str, str]] = [("code", self.mint_code()), ("referer", referer)]
+        state = q.get("state")
+        if isinstance(state, str):
+            params.append(("state", state))
+        params += [("client_id", client_id), ("platform", str(platform))]
+        target = self.creds.redirect_uri
+        location = target + ("&" if "?" in target else "?") + urlencode(params)
+        self.counters["consents"] += 1
+        page = html_page(302, "302 Found")
+        page.headers.append(("Location", location))
+        return page
 
     def token_endpoint(self, req: Request) -> Response:
         """``POST /oauth2/access_token`` for grant types authorization_code and refresh_token."""

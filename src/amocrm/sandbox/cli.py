@@ -24,12 +24,16 @@ def _rate(text: str) -> float | None:
     return value
 
 
+def _opt_float(text: str) -> float | None:
+    return None if text.lower() in ("off", "none") else float(text)
+
+
 def _opt_int(text: str) -> int | None:
     return None if text.lower() in ("off", "none") else int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m amocrm.sandbox", description="Local amoCRM API v2 account emulator")
+    p = argparse.ArgumentParser(prog="python -m amocrm.sandbox", description="Local amoCRM account emulator (API v2 and v4)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0, help="0 picks a free port")
     p.add_argument("--tls", action="store_true", help="HTTPS with a throw-away CA (needs amocrm[sandbox])")
@@ -50,6 +54,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-seed", dest="seed", action="store_false")
     p.add_argument("--no-webhook-delivery", dest="deliver_webhooks", action="store_false", default=True,
                    help="record webhook subscriptions but never POST to subscribers")
+    p.add_argument("--request-deadline", type=_opt_float, default=30.0,
+                   help="seconds a client may take to send one whole request, or 'off'")
+    p.add_argument("--max-connections", type=int, default=256, help="connections served at once")
+    p.add_argument("--platform", choices=("amocrm", "kommo"), default="amocrm")
+    p.add_argument("--v4-over-limit", choices=("clamp", "error"), default="clamp",
+                   help="API v4 limit above the cap: clamp it, or answer 400")
+    p.add_argument("--v4-partial-batches", dest="v4_atomic_batches", action="store_false", default=True,
+                   help="API v4 batch writes apply their valid items even when others fail validation")
+    p.add_argument("--v4-cf-create", choices=("embedded", "object"), default="embedded",
+                   help="custom field create answers 200 _embedded.custom_fields, or 201 with the bare field")
+    p.add_argument("--v4-loss-reason", choices=("object", "array"), default="object",
+                   help="shape of a lead's _embedded.loss_reason")
+    p.add_argument("--v4-events-max-limit", type=int, default=100, help="largest limit of /api/v4/events")
+    p.add_argument("--duplicate-control", action="store_true", default=False,
+                   help="leads/complex merges a lead into an open one whose contact shares a phone or e-mail")
+    p.add_argument("--v4-unsorted-chats", action="store_true", default=False,
+                   help="POST /api/v4/leads/unsorted/chats adds incoming chats (the docs say only forms and sip)")
+    p.add_argument("--customers-mode", choices=("unavailable", "disabled", "segments", "periodicity"),
+                   default="segments")
+    p.add_argument("--no-bonus-points", dest="bonus_points", action="store_false", default=True,
+                   help="the loyalty program (customers' bonus points) is off")
     p.add_argument("--faults", default=None, help='JSON object of fault settings, e.g. {"error_rate":0.1,"seed":1}')
     return p
 
@@ -71,7 +96,20 @@ def options_to_argv(o: SandboxOptions) -> list[str]:
             "--session-lifetime", repr(o.session_lifetime),
             "--rate-limit", "off" if o.rate_limit is None else repr(o.rate_limit),
             "--block-after", str(o.block_after), "--block-seconds", repr(o.block_seconds),
-            "--max-body-bytes", str(o.max_body_bytes), "--read-timeout", repr(o.read_timeout)]
+            "--max-body-bytes", str(o.max_body_bytes), "--read-timeout", repr(o.read_timeout),
+            "--request-deadline", "off" if o.request_deadline is None else repr(o.request_deadline),
+            "--max-connections", str(o.max_connections), "--platform", o.platform,
+            "--v4-over-limit", o.v4_over_limit, "--v4-cf-create", o.v4_cf_create,
+            "--v4-loss-reason", o.v4_loss_reason, "--v4-events-max-limit", str(o.v4_events_max_limit),
+            "--customers-mode", o.customers_mode]
+    if not o.v4_atomic_batches:
+        argv.append("--v4-partial-batches")
+    if not o.bonus_points:
+        argv.append("--no-bonus-points")
+    if o.duplicate_control:
+        argv.append("--duplicate-control")
+    if o.v4_unsorted_chats:
+        argv.append("--v4-unsorted-chats")
     if o.tls:
         argv.append("--tls")
     if o.batch_504_above is not None:

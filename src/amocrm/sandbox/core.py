@@ -14,6 +14,7 @@ from typing import Any
 from . import account, incoming, read
 from .ajax import handle_ajax, not_found_page
 from .auth import SESSION_COOKIE, AuthState, Credentials
+from .custom_fields import write_fields
 from .delivery import Deliverer
 from .entities import SPECS, batch_size, create_entity, write_entities
 from .faults import FaultInjector, FaultPlan
@@ -21,12 +22,16 @@ from .options import FaultSettings, SandboxOptions
 from .ratelimit import RateLimiter
 from .seed import SEED, SEED_ENTITIES
 from .store import KINDS, Store
+from .v4.face import V4Face
 from .webhook_out import build_bodies, detect_events, snapshot, watched_kinds
-from .wire import BadInput, Request, Response, html_page, json_response, legacy_error
+from .wire import BadInput, Request, Response, html_page, json_response, legacy_error, problem
 
 __all__ = ["SandboxCore", "LOG_LIMIT", "MASK"]
 
 LOG_LIMIT = 20000
+_V4_WATCHED = ("leads", "contacts", "companies", "customers", "tasks", "notes")
+ERROR_429 = "Too many requests: at most 7 requests per second are allowed"
+ERROR_403 = "Account is blocked for repeatedly exceeding the request rate"
 MASK = "***"
 _SECRET_QUERY_KEYS = ("USER_HASH", "api_key", "access_token", "refresh_token", "client_secret", "code")
 
@@ -56,12 +61,14 @@ class SandboxCore:
         self.creds: Credentials = Credentials(subdomain=options.subdomain, login=SEED.LOGIN)
         self.auth: AuthState = AuthState(self.creds, SEED.ACCOUNT_ID, SEED.USER_ADMIN, options.token_lifetime,
                               options.code_lifetime, options.session_lifetime, options.refresh_lifetime)
+        self.auth.domain = "kommo.com" if options.platform == "kommo" else "amocrm.ru"
         self.faults: FaultInjector = FaultInjector(options.faults)
         self.limiter: RateLimiter = RateLimiter(options.rate_limit, options.block_after, options.block_seconds)
         self.log: collections.deque[dict[str, Any]] = collections.deque(maxlen=LOG_LIMIT)
         self.internal_errors: list[str] = []
-        self.store: Store = Store(options.subdomain)
+        self.store: Store = Store(options.subdomain, options.customers_mode)
         self.delivery: Deliverer = Deliverer()
+        self.v4: V4Face = V4Face(self)
         self._reset_counters()
         self._seed()
 
@@ -77,10 +84,11 @@ class SandboxCore:
             data = dict(payload)
             forced = data.pop("id")
             create_entity(self.store, kind, data, forced_id=forced)
+        self.store.journal.take()  # the seeded state is the start: no events for it
 
     def reset(self) -> None:
         """Back to the seeded state: entities, log, counters, limiter, faults (credentials stay valid)."""
-        self.store = Store(self.options.subdomain)
+        self.store = Store(self.options.subdomain, self.options.customers_mode)
         self._seed()
         self.log.clear()
         self._reset_counters()
@@ -164,17 +172,23 @@ class SandboxCore:
         return legacy_error(110, 401, "Необходима авторизация", auth=False)
 
     # -- the request pipeline (lock held) ---------------------------------------------------------
+    @property
+    def domain(self) -> str:
+        """The account's second-level domain: ``amocrm.ru`` or ``kommo.com`` (option ``platform``)."""
+        return "kommo.com" if self.options.platform == "kommo" else "amocrm.ru"
+
     def handle(self, req: Request, plan: FaultPlan) -> tuple[Response, str | None]:
         """Limits, injected faults, then routing. Returns the response and the fault applied, if any."""
+        v4 = req.path.startswith(("/api/v4/", "/v1.0/")) or req.path == "/api/v4"
         verdict = self.limiter.check()
         if verdict == 429:
             self.counts["rate_limited"] += 1
-            resp = legacy_error(429, 429)
+            resp = problem(429, ERROR_429) if v4 else legacy_error(429, 429)
             resp.headers.append(("Retry-After", "1"))
             return resp, None
         if verdict == 403:
             self.counts["blocked"] += 1
-            return legacy_error(403, 403), None
+            return (problem(403, ERROR_403) if v4 else legacy_error(403, 403)), None
         if plan.kind == "force_401":
             return _unauthorized_bearer("Access token has expired"), "force_401"
         if plan.kind == "error":
@@ -183,10 +197,19 @@ class SandboxCore:
         try:
             return self.route(req), None
         except BadInput as exc:
+            if v4:
+                return problem(exc.status, exc.detail), None
             return legacy_error(exc.code, exc.status, exc.detail), None
         except Exception as exc:  # never a traceback page
             self.internal_errors.append(f"{req.method} {req.path}: {exc!r}")
+            if v4:
+                return problem(500, "Internal server error"), None
             return legacy_error(500, 500, "Внутренняя ошибка сервера"), None
+        finally:
+            try:
+                self.v4.record()
+            except Exception as exc:  # the event log must never fail a request
+                self.internal_errors.append(f"events after {req.method} {req.path}: {exc!r}")
 
     def route(self, req: Request) -> Response:
         path = req.path.rstrip("/") or "/"
@@ -195,11 +218,27 @@ class SandboxCore:
         if path == "/private/api/auth.php":
             return self.auth.login_endpoint(req, account.account_summary(self.store))
         if path in ("/oauth2/account/subdomain", "/oauth2/account/current/subdomain"):
-            denied = self.authenticate(req)
-            if denied is not None:
-                return denied
-            return json_response({"id": SEED.ACCOUNT_ID, "subdomain": self.creds.subdomain, "domain": "amocrm.ru",
-                                  "top_level_domain": "ru"}, 200, "application/json")
+            refresh = req.headers.get("x-refresh-token")
+            if path.endswith("current/subdomain") and refresh is not None:
+                if not self.auth.refresh_known(refresh.strip()):
+                    return _unauthorized_bearer("Invalid refresh token")
+            else:
+                denied = self.authenticate(req)
+                if denied is not None:
+                    return denied
+            return json_response({"id": SEED.ACCOUNT_ID, "subdomain": self.creds.subdomain, "domain": self.domain,
+                                  "top_level_domain": self.domain.rsplit(".", 1)[1]}, 200, "application/json")
+        if path.startswith(("/api/v4/", "/v1.0/")) or path == "/api/v4":
+            if req.method in ("GET", "HEAD"):
+                return self.v4.handle(req)
+            limit = self.options.batch_504_above
+            if limit is not None and self.v4.batch_size(req) > limit:
+                return html_page(504, "504 Gateway Time-out")
+            # v4 writes notify webhook subscribers exactly as v2 writes do (same v2 form bodies)
+            return self._observed(_V4_WATCHED, lambda: self.v4.handle(req))
+        if path in ("/oauth", "/oauth2/authorize"):
+            return self.auth.consent(req, f"{self.creds.subdomain}.{self.domain}",
+                                     2 if self.options.platform == "kommo" else 1)
         if path.startswith("/api/v2/") or path == "/api/v2":
             denied = self.authenticate(req)
             return denied if denied is not None else self._api(req, path[len("/api/v2/"):])
@@ -224,6 +263,10 @@ class SandboxCore:
                     return html_page(504, "504 Gateway Time-out")
                 return self._observed(watched_kinds(route), lambda: write_entities(s, route, body))
             return legacy_error(SPECS[route].wrong_method, 405)
+        if route == "fields":
+            if m != "POST":
+                return legacy_error(405, 405)
+            return json_response(write_fields(s, req.json_body()))
         get_routes = {"account": account.account, "pipelines": account.pipelines, "webhooks": account.webhooks_list,
                       "widgets": account.widgets_list, "widgets/list": account.widgets_list,
                       "incoming_leads": incoming.list_incoming, "incoming_leads/summary": incoming.summary}
@@ -267,6 +310,12 @@ class SandboxCore:
             return json_response({"code": self.auth.mint_code()}, 200, "application/json")
         if route == "tokens" and m == "POST":
             return json_response(self.auth.issue_tokens(body.get("lifetime")), 200, "application/json")
+        if route == "long_lived_token" and m == "POST":
+            try:
+                token = self.auth.issue_long_lived(float(body.get("lifetime") or 365 * 86400.0))
+            except (TypeError, ValueError) as exc:
+                return json_response({"error": str(exc)}, 400, "application/json")
+            return json_response({"access_token": token}, 200, "application/json")
         if route == "faults" and m == "POST":
             try:
                 self.set_faults(FaultSettings.from_mapping(body))

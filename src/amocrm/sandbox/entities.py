@@ -1,4 +1,4 @@
-"""Write side of the v2 entity endpoints: one POST with add / update / delete (api-contract §A3, §A5)."""
+"""Write side of the v2 entity endpoints: one POST with add / update / delete."""
 
 from __future__ import annotations
 
@@ -11,7 +11,11 @@ from .seed import SEED
 from .store import ELEMENT_TYPES, LINKABLE, Store
 from .wire import BadInput, Response, id_list, int_param, json_response
 
-__all__ = ["KindSpec", "SPECS", "write_entities", "batch_size", "create_entity", "STALE_MESSAGE"]
+__all__ = ["KindSpec", "SPECS", "write_entities", "batch_size", "create_entity", "update_entity", "STALE_MESSAGE",
+           "CF_VALUES_KEY"]
+
+#: item key carrying custom-field values already validated and normalised (by the API v4 face)
+CF_VALUES_KEY = "_cf_values"
 
 STALE_MESSAGE = "Last modified date is older than in database"
 MAX_BATCH = 500
@@ -20,7 +24,7 @@ MAX_LEAD_CONTACTS = 40
 
 @dataclass(frozen=True)
 class KindSpec:
-    """Error codes and abilities of one entity endpoint (error table, api-contract §A6)."""
+    """Error codes and abilities of one entity endpoint (the v2 error table)."""
 
     empty_add: int
     empty_request: int
@@ -187,7 +191,11 @@ def _apply_common(store: Store, kind: str, rec: dict[str, Any], item: dict[str, 
         rec["name"] = str(item["name"])
     if "tags" in item and kind in LINKABLE:
         rec["tags"] = _tags(store, item["tags"])
-    if "custom_fields" in item and "custom_fields" in rec:
+    if CF_VALUES_KEY in item and "custom_fields" in rec:
+        merged = dict(rec["custom_fields"])
+        merged.update(item[CF_VALUES_KEY])
+        rec["custom_fields"] = {k: v for k, v in merged.items() if v}
+    elif "custom_fields" in item and "custom_fields" in rec:
         defs = store.field_defs(kind, rec.get("catalog_id"))
         code = spec.cf_unknown if is_add or kind != "contacts" else 211
         changes = normalize_custom_fields(defs, item["custom_fields"], code, "custom_fields")
@@ -357,11 +365,20 @@ def create_entity(store: Store, kind: str, item: dict[str, Any], forced_id: int 
     return eid
 
 
-def _update_entity(store: Store, kind: str, item: dict[str, Any]) -> tuple[int, int] | str:
+def update_entity(store: Store, kind: str, item: dict[str, Any], check_stale: bool = True) -> tuple[int, int] | str:
+    """Apply one update; returns (id, updated_at), or the stale message; ItemError on refusal.
+
+    ``check_stale=False`` (API v4) neither requires ``updated_at`` nor compares it: a sent value is stored.
+    """
+    return _update_entity(store, kind, item, check_stale)
+
+
+def _update_entity(store: Store, kind: str, item: dict[str, Any], check_stale: bool = True) -> tuple[int, int] | str:
     """Apply one update; returns (id, updated_at), or the stale message; ItemError on refusal."""
     spec = SPECS[kind]
-    if "id" not in item or (spec.needs_updated_at and item.get("updated_at") in (None, "")):
-        need = "id, updated_at" if spec.needs_updated_at else "id"
+    needs_updated_at = spec.needs_updated_at and check_stale
+    if "id" not in item or (needs_updated_at and item.get("updated_at") in (None, "")):
+        need = "id, updated_at" if needs_updated_at else "id"
         raise ItemError(spec.update_missing, f"update needs {need}")
     eid = int_param(item["id"], "id")
     current = store.get(kind, eid)
@@ -369,7 +386,7 @@ def _update_entity(store: Store, kind: str, item: dict[str, Any]) -> tuple[int, 
         raise ItemError(spec.not_found, f"entity {eid} not found")
     now = int(time.time())
     up = _opt_int(item, "updated_at")
-    if spec.needs_updated_at and up is not None and up <= int(current["updated_at"]):
+    if needs_updated_at and up is not None and up <= int(current["updated_at"]):
         return STALE_MESSAGE
     rec = dict(current)
     if "custom_fields" in rec:

@@ -1,4 +1,10 @@
-"""Unsorted / incoming leads: add via form or sip, list, accept, decline, summary (api-contract §A5.13)."""
+"""Unsorted / incoming leads: add via form or sip, list, accept, decline, summary.
+
+An incoming item's lead, contacts and companies exist from the moment it is added, as in the real
+service: the lead sits in its pipeline's "unsorted" stage and every one of them carries
+``unsorted_uid`` (hidden from lists) until the item is accepted (they become ordinary entities) or
+declined (they are deleted). Both API faces share these records and the functions below.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,8 @@ from .entities import create_entity
 from .store import Store
 from .wire import BadInput, Request, Response, int_param, json_response, no_content
 
-__all__ = ["add_incoming", "list_incoming", "accept_incoming", "decline_incoming", "summary"]
+__all__ = ["add_incoming", "list_incoming", "accept_incoming", "decline_incoming", "summary", "materialize",
+           "accept_item", "decline_item", "hide"]
 
 _REQUIRED = {"sip": ("to", "from", "date_call", "service_code"), "form": ("form_id", "form_page")}
 
@@ -60,12 +67,19 @@ def add_incoming(store: Store, category: str, body: Any) -> Response:
         lead_info = dict(info)
         if category == "sip":
             lead_info["date"] = int_param(lead_info.pop("date_call"), "date_call")
-        store.incoming[uid] = {
+        rec = {
             "uid": uid, "category": category, "source_name": str(entry.get("source_name", "")),
             "source_uid": entry.get("source_uid"), "created_at": int(entry.get("created_at") or time.time()),
             "pipeline_id": entry.get("pipeline_id"), "incoming_lead_info": lead_info,
             "incoming_entities": {k: list(v) for k, v in ents.items() if isinstance(v, list)},
             "_fingerprint": fingerprint}
+        mark = store.journal.mark()
+        try:
+            materialize(store, rec)
+        except (ItemError, BadInput) as exc:
+            store.journal.rollback(store, mark)
+            return _fail(f"incoming entities: {exc.message if isinstance(exc, ItemError) else exc.detail}")
+        store.incoming[uid] = rec
         uids.append(uid)
     return json_response({"status": "success", "data": uids,
                           "_links": _links(f"/api/v2/incoming_leads/{category}", "post")}, 200, "application/json")
@@ -113,6 +127,79 @@ def _uids(body: Any, key: str) -> list[str]:
     return [str(u) for u in raw]
 
 
+def hide(store: Store, kind: str, eid: int, uid: str | None) -> None:
+    """Mark an entity as part of the incoming item ``uid`` (None: an ordinary entity again)."""
+    rec = {k: v for k, v in store.items[kind][eid].items() if k != "unsorted_uid"}
+    if uid is not None:
+        rec["unsorted_uid"] = uid
+    store.items[kind][eid] = rec
+
+
+def _pipeline_for(store: Store, rec: dict[str, Any]) -> dict[str, Any]:
+    try:
+        pid = int(rec.get("pipeline_id") or 0)
+    except (TypeError, ValueError):
+        pid = 0
+    return store.pipeline(pid) or next(p for p in store.pipelines if p["is_main"])
+
+
+def materialize(store: Store, rec: dict[str, Any]) -> None:
+    """Create the (hidden) entities of a v2 incoming item; ItemError/BadInput when one is refused."""
+    uid, ents = rec["uid"], rec["incoming_entities"]
+    pipeline = _pipeline_for(store, rec)
+    made: dict[str, list[int]] = {"leads": [], "contacts": [], "companies": []}
+    for kind in ("companies", "contacts"):
+        for raw in ents.get(kind, []):
+            made[kind].append(create_entity(store, kind, _clean(raw)))
+    for raw in ents.get("leads", []) or [{"name": f"Сделка из неразобранного {uid[:8]}"}]:
+        lead = {**_clean(raw), "contacts_id": made["contacts"], "pipeline_id": pipeline["id"],
+                "status_id": pipeline.get("unsorted_status") or pipeline["statuses"][0][0]}
+        if made["companies"]:
+            lead["company_id"] = made["companies"][0]
+        made["leads"].append(create_entity(store, "leads", lead))
+    for cid in made["contacts"]:
+        for comp in made["companies"][:1]:
+            store.link(("contacts", cid), ("companies", comp))
+    for kind, ids in made.items():
+        for eid in ids:
+            hide(store, kind, eid, uid)
+    rec["made"] = made
+    rec["pipeline_id"] = pipeline["id"]
+
+
+def accept_item(store: Store, rec: dict[str, Any], user: int, status_id: int | None) -> dict[str, list[int]]:
+    """Accept: the entities become ordinary, the lead moves to ``status_id`` or the first stage."""
+    made: dict[str, list[int]] = rec["made"]
+    pipeline = _pipeline_for(store, rec)
+    for kind, ids in made.items():
+        for eid in ids:
+            if store.items[kind].get(eid) is None:
+                continue
+            hide(store, kind, eid, None)
+            changes: dict[str, Any] = {"responsible_user_id": user}
+            if kind == "leads":
+                changes["status_id"] = status_id if status_id is not None else pipeline["statuses"][0][0]
+                if changes["status_id"] in (142, 143):
+                    changes["closed_at"] = int(time.time())
+            store.items[kind][eid] = {**store.items[kind][eid], **changes}
+    del store.incoming[rec["uid"]]
+    store.incoming_accepted += 1
+    return made
+
+
+def decline_item(store: Store, rec: dict[str, Any]) -> dict[str, list[int]]:
+    """Decline: the item's entities are deleted (for good: they never were ordinary ones) and it leaves the list."""
+    made: dict[str, list[int]] = rec["made"]
+    for kind, ids in made.items():
+        for eid in ids:
+            if store.items[kind].get(eid) is not None:
+                del store.items[kind][eid]
+                store.drop_links((kind, eid))
+    del store.incoming[rec["uid"]]
+    store.v4.unsorted_declined += 1
+    return made
+
+
 def accept_incoming(store: Store, body: Any) -> Response:
     uids = _uids(body, "accept")
     user = int_param(body["user_id"], "user_id")
@@ -122,6 +209,11 @@ def accept_incoming(store: Store, body: Any) -> Response:
         rec = store.incoming.get(uid)
         if rec is None:
             data[uid] = False
+            continue
+        if "made" in rec:
+            if status is not None and store.pipeline_of_status(status, _pipeline_for(store, rec)["id"]) is None:
+                raise BadInput(400, detail=f"accept {uid}: status_id {status} is not in the item's pipeline")
+            data[uid] = accept_item(store, rec, user, status)
             continue
         made: dict[str, list[int]] = {"leads": [], "contacts": [], "companies": []}
         ents = rec["incoming_entities"]
@@ -164,7 +256,12 @@ def decline_incoming(store: Store, body: Any) -> Response:
     uids = _uids(body, "decline")
     data = {}
     for uid in uids:
-        data[uid] = store.incoming.pop(uid, None) is not None
+        rec = store.incoming.get(uid)
+        if rec is not None and "made" in rec:
+            decline_item(store, rec)
+        else:
+            store.incoming.pop(uid, None)
+        data[uid] = rec is not None
     return json_response({"status": "success", "data": data,
                           "_links": _links("/api/v2/incoming_leads/decline", "post")}, 200, "application/json")
 

@@ -93,7 +93,37 @@ class SandboxOptions:
     seed: bool = True
     read_timeout: float = 10.0
     deliver_webhooks: bool = True
+    #: whole-request deadline (request line, headers and body) in seconds; a slower sender is cut off
+    request_deadline: float | None = 30.0
+    #: connections served at once; one more is answered 503 (plain HTTP) or closed (TLS) at once
+    max_connections: int = 256
+    #: "amocrm" (hosts ``*.amocrm.ru``, consent ``platform=1``) or "kommo" (``*.kommo.com``, ``platform=2``)
+    platform: str = "amocrm"
+    # -- API v4 choices where the real service's behaviour is not documented ----------------------
+    #: ``limit`` above the cap: "clamp" to the cap, or "error" (400)
+    v4_over_limit: str = "clamp"
+    #: a batch write with any invalid item writes nothing (True) or writes the valid items (False)
+    v4_atomic_batches: bool = True
+    #: custom-field create answers "embedded" (200 ``_embedded.custom_fields``) or "object" (201, the bare field)
+    v4_cf_create: str = "embedded"
+    #: ``_embedded.loss_reason`` of a lead as an "object" or a one-element "array"
+    v4_loss_reason: str = "object"
+    #: the largest ``limit`` of ``/api/v4/events`` (100 per the Russian docs, 250 per the English ones)
+    v4_events_max_limit: int = 100
+    #: duplicate control for ``leads/complex``: a lead whose new contact shares a phone or e-mail with an
+    #: open lead's contact in the same pipeline is merged into that lead (``merged: true``)
+    duplicate_control: bool = False
+    #: ``POST /api/v4/leads/unsorted/chats`` accepted (True) or refused with 400 as the docs say (False)
+    v4_unsorted_chats: bool = False
+    #: customers mode at start: "unavailable", "disabled", "segments" or "periodicity"
+    customers_mode: str = "segments"
+    #: whether the loyalty program (customers' bonus points) is on
+    bonus_points: bool = True
     faults: FaultSettings = field(default_factory=FaultSettings)
+
+    _CHOICES = {"platform": ("amocrm", "kommo"), "v4_over_limit": ("clamp", "error"),
+                "v4_cf_create": ("embedded", "object"), "v4_loss_reason": ("object", "array"),
+                "customers_mode": ("unavailable", "disabled", "segments", "periodicity")}
 
     def __post_init__(self) -> None:
         if self.rate_limit is not None and self.rate_limit <= 0:
@@ -109,6 +139,15 @@ class SandboxOptions:
             raise ValueError(f"max_body_bytes must be > 0, got {self.max_body_bytes!r}")
         if not self.subdomain or not self.subdomain.replace("-", "").isalnum():
             raise ValueError(f"subdomain must be letters, digits and '-', got {self.subdomain!r}")
+        for name, allowed in self._CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        if self.request_deadline is not None and self.request_deadline <= 0:
+            raise ValueError(f"request_deadline must be > 0 seconds or None (off), got {self.request_deadline!r}")
+        if self.max_connections < 1:
+            raise ValueError(f"max_connections must be >= 1, got {self.max_connections!r}")
+        if not 1 <= self.v4_events_max_limit <= 250:
+            raise ValueError(f"v4_events_max_limit must be 1..250, got {self.v4_events_max_limit!r}")
         if self.block_after < 1:
             raise ValueError(f"block_after must be >= 1, got {self.block_after!r}")
         if self.latency_ms or self.latency_jitter_ms:

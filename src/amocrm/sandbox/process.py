@@ -118,6 +118,10 @@ class SandboxProcess(SandboxBase):
     def issue_tokens(self, lifetime: float | None = None) -> dict[str, Any]:
         return dict(self._admin("POST", "tokens", {"lifetime": lifetime}))
 
+    def issue_long_lived_token(self, lifetime: float = 365 * 86400.0) -> str:
+        """A long-lived token (a private integration's JWT, no refresh token): API v4 takes it as Bearer."""
+        return str(self._admin("POST", "long_lived_token", {"lifetime": lifetime})["access_token"])
+
     def set_faults(self, **faults: Any) -> None:
         FaultSettings.from_mapping(faults)  # validate locally for a clear error
         self._admin("POST", "faults", faults)

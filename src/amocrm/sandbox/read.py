@@ -1,4 +1,4 @@
-"""Read side of the v2 entity endpoints: filters, paging, If-Modified-Since, rendering (api-contract §A5)."""
+"""Read side of the v2 entity endpoints: filters, paging, If-Modified-Since, rendering."""
 
 from __future__ import annotations
 
@@ -37,8 +37,8 @@ class RenderContext:
     """Per-request caches (closest task per element) and switches."""
 
     def __init__(self, store: Store, empty_as_object: bool) -> None:
-        self.store = store
-        self.empty_as_object = empty_as_object
+        self.store: Store = store
+        self.empty_as_object: bool = empty_as_object
         self._closest: dict[tuple[int, int], int] | None = None
 
     def closest_task(self, etype: int, eid: int) -> int:
@@ -70,8 +70,10 @@ def render(ctx: RenderContext, kind: str, rec: dict[str, Any], with_: set[str] |
         comp = store.linked(kind, eid, "companies") if kind != "companies" else []
         contacts = store.linked(kind, eid, "contacts") if kind != "contacts" else []
         if kind in ("leads", "customers"):
-            out["main_contact"] = {"id": contacts[0], "_links": _links(f"/api/v2/contacts?id={contacts[0]}")} \
-                if contacts else {}
+            chosen = store.v4.main_contacts.get((kind, eid))
+            main = chosen if chosen in contacts else contacts[0] if contacts else None
+            out["main_contact"] = {"id": main, "_links": _links(f"/api/v2/contacts?id={main}")} \
+                if main is not None else {}
         if kind != "companies":
             if comp:
                 c = store.items["companies"][comp[0]]
@@ -133,15 +135,18 @@ def render(ctx: RenderContext, kind: str, rec: dict[str, Any], with_: set[str] |
 def parse_if_modified_since(value: str) -> int:
     """Unix time of an ``If-Modified-Since`` value (``D, d M Y H:i:s`` with UTC/GMT, or a number)."""
     text = value.strip()
-    if text.isdigit():
+    if text.isdigit() and len(text) < 19:
         return int(text)
     try:
         parsed = email.utils.parsedate_tz(text.replace("UTC", "GMT"))
     except (TypeError, ValueError):
         parsed = None
-    if parsed is None:
-        raise BadInput(400, detail=f"If-Modified-Since {value!r} is not a date like 'Mon, 01 Aug 2017 07:07:23 UTC'")
-    return int(email.utils.mktime_tz(parsed))
+    if parsed is not None:
+        try:
+            return int(email.utils.mktime_tz(parsed))
+        except (OverflowError, ValueError):  # a year the calendar cannot hold
+            pass
+    raise BadInput(400, detail=f"If-Modified-Since {value!r} is not a date like 'Mon, 01 Aug 2017 07:07:23 UTC'")
 
 
 def _range(q: dict[str, Any], name: str) -> tuple[int | None, int | None]:
@@ -158,7 +163,7 @@ def _in_range(value: int, bounds: tuple[int | None, int | None]) -> bool:
     return (lo is None or value >= lo) and (hi is None or value <= hi)
 
 
-def _text_of(rec: dict[str, Any]) -> str:
+def text_of(rec: dict[str, Any]) -> str:
     parts = [str(rec.get("name", "")), str(rec.get("text", ""))]
     for vals in rec.get("custom_fields", {}).values():
         parts.extend(str(v.get("value", "")) for v in vals)
@@ -171,7 +176,7 @@ def _filters(store: Store, kind: str, req: Request) -> list[Callable[[dict[str, 
     flt: dict[str, Any] = q["filter"] if isinstance(q.get("filter"), dict) else {}
     if q.get("query"):
         needle = str(q["query"]).lower()
-        preds.append(lambda r: needle in _text_of(r))
+        preds.append(lambda r: needle in text_of(r))
     if "responsible_user_id" in q:
         users = set(id_list(q["responsible_user_id"], "responsible_user_id"))
         preds.append(lambda r: r.get("responsible_user_id") in users)
@@ -215,7 +220,7 @@ def _filters(store: Store, kind: str, req: Request) -> list[Callable[[dict[str, 
         preds.append(lambda r: r["responsible_user_id"] in mains)
     if kind == "catalog_elements" and q.get("term"):
         term = str(q["term"]).lower()
-        preds.append(lambda r: term in _text_of(r))
+        preds.append(lambda r: term in text_of(r))
     ims = req.headers.get("if-modified-since")
     if ims:
         since = parse_if_modified_since(ims)
@@ -238,8 +243,8 @@ def list_entities(store: Store, kind: str, req: Request, empty_as_object: bool) 
     records = list(store.items[kind].values())
     if only_deleted:
         records = [r for r in records if r.get("is_deleted")]
-    else:
-        records = [r for r in records if not r.get("is_deleted")]
+    else:  # deleted entities, and those of an unaccepted incoming item, are not listed
+        records = [r for r in records if not r.get("is_deleted") and not r.get("unsorted_uid")]
     if catalog_id is not None:
         records = [r for r in records if r["catalog_id"] == catalog_id]
     if q.get("id") not in (None, "", [], {}):
@@ -257,7 +262,10 @@ def list_entities(store: Store, kind: str, req: Request, empty_as_object: bool) 
         start = (max(page, 1) - 1) * CATALOG_PAGE_SIZE
         records = records[start:start + CATALOG_PAGE_SIZE]
     elif "limit_rows" in q:
-        rows = min(max(int_param(q["limit_rows"], "limit_rows"), 0), MAX_ROWS)
+        rows = int_param(q["limit_rows"], "limit_rows")
+        if rows < 1:
+            raise BadInput(400, detail=f"limit_rows must be 1..{MAX_ROWS} (larger values are clamped), got {rows}")
+        rows = min(rows, MAX_ROWS)
         offset = max(int_param(q.get("limit_offset", 0) or 0, "limit_offset"), 0)
         records = records[offset:offset + rows]
     else:

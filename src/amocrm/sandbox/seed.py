@@ -9,16 +9,38 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["SEED", "Seed", "FieldDef", "custom_field_defs", "SEED_ENTITIES"]
+__all__ = ["SEED", "Seed", "FieldDef", "custom_field_defs", "SEED_ENTITIES", "TYPE_CODES", "TYPE_NUMBERS",
+           "ENUM_TYPES", "pipelines"]
 
-# field types (api-contract §A4)
+# field types: the API v2 numbers (1..17); API v4 names them with strings (see ``TYPE_CODES``)
 TEXT, NUMERIC, CHECKBOX, SELECT, MULTISELECT, DATE, URL, MULTITEXT = 1, 2, 3, 4, 5, 6, 7, 8
-TEXTAREA, SMART_ADDRESS = 9, 13
+TEXTAREA, RADIOBUTTON, STREETADDRESS, SMART_ADDRESS, BIRTHDAY, LEGAL_ENTITY, ITEMS, ORG_LEGAL_NAME = \
+    9, 10, 11, 13, 14, 15, 16, 17
+# types API v2 never numbered: the sandbox gives them numbers of its own, above 17
+CATEGORY, DATE_TIME, PRICE, TRACKING_DATA, LINKED_ENTITY, MONETARY, CHAINED_LIST, FILE, PAYER, SUPPLIER = \
+    18, 19, 20, 21, 22, 23, 24, 25, 26, 27
+
+#: v2 field type number -> v4 type code
+TYPE_CODES: dict[int, str] = {
+    TEXT: "text", NUMERIC: "numeric", CHECKBOX: "checkbox", SELECT: "select", MULTISELECT: "multiselect",
+    DATE: "date", URL: "url", MULTITEXT: "multitext", TEXTAREA: "textarea", RADIOBUTTON: "radiobutton",
+    STREETADDRESS: "streetaddress", SMART_ADDRESS: "smart_address", BIRTHDAY: "birthday",
+    LEGAL_ENTITY: "legal_entity", ITEMS: "items", ORG_LEGAL_NAME: "org_legal_name", CATEGORY: "category",
+    DATE_TIME: "date_time", PRICE: "price", TRACKING_DATA: "tracking_data", LINKED_ENTITY: "linked_entity",
+    MONETARY: "monetary", CHAINED_LIST: "chained_list", FILE: "file", PAYER: "payer", SUPPLIER: "supplier",
+}
+TYPE_NUMBERS: dict[str, int] = {v: k for k, v in TYPE_CODES.items()}
+#: types whose values pick enums
+ENUM_TYPES = frozenset((SELECT, MULTISELECT, RADIOBUTTON, MULTITEXT, CATEGORY))
 
 
 @dataclass(frozen=True)
 class FieldDef:
-    """One custom field definition; ``enums`` maps enum id to its label/code."""
+    """One custom field definition; ``enums`` maps enum id to its label (multitext: its code).
+
+    ``extra`` holds the API v4 attributes that have no v2 counterpart (``group_id``, ``is_api_only``,
+    ``required_statuses``, ``remind``, ``currency``, ``settings``, ``chained_lists``, ...).
+    """
 
     id: int
     name: str
@@ -27,10 +49,27 @@ class FieldDef:
     is_system: bool = False
     enums: tuple[tuple[int, str], ...] = ()
     sort: int = 0
+    origin: str | None = None
+    enum_sorts: tuple[int, ...] = ()
+    extra: tuple[tuple[str, Any], ...] = ()
 
     @property
     def is_multiple(self) -> bool:
-        return self.field_type in (MULTITEXT, MULTISELECT)
+        return self.field_type in (MULTITEXT, MULTISELECT, CATEGORY, ITEMS)
+
+    @property
+    def type_code(self) -> str:
+        return TYPE_CODES.get(self.field_type, "text")
+
+    def attr(self, name: str, default: Any = None) -> Any:
+        """An API v4 attribute from ``extra``."""
+        for key, value in self.extra:
+            if key == name:
+                return value
+        return default
+
+    def enum_sort(self, index: int) -> int:
+        return self.enum_sorts[index] if index < len(self.enum_sorts) else (index + 1) * 10
 
 
 class Seed:
@@ -53,6 +92,9 @@ class Seed:
     STATUS_SECOND_NEGOTIATION = 30022
     STATUS_WON = 142
     STATUS_LOST = 143
+    #: the "unsorted" (incoming leads) stage of each pipeline; API v4 lists it, API v2 does not
+    STATUS_MAIN_UNSORTED = 30010
+    STATUS_SECOND_UNSORTED = 30020
 
     # contacts
     CF_CONTACT_PHONE = 100100
@@ -192,11 +234,25 @@ GROUPS = {Seed.GROUP_SALES: "Отдел продаж", Seed.GROUP_SUPPORT: "По
 PIPELINES: list[dict[str, Any]] = [
     {"id": Seed.PIPELINE_MAIN, "name": "Воронка", "sort": 1, "is_main": True, "statuses": [
         (Seed.STATUS_MAIN_NEW, "Первичный контакт", "#99ccff", 10),
-        (Seed.STATUS_MAIN_PROGRESS, "Переговоры", "#ffff99", 20)]},
+        (Seed.STATUS_MAIN_PROGRESS, "Переговоры", "#ffff99", 20)],
+     "unsorted_status": Seed.STATUS_MAIN_UNSORTED},
     {"id": Seed.PIPELINE_SECOND, "name": "Вторая воронка", "sort": 2, "is_main": False, "statuses": [
         (Seed.STATUS_SECOND_INCOMING, "Входящие", "#c1e0ff", 10),
-        (Seed.STATUS_SECOND_NEGOTIATION, "Согласование", "#fffeb2", 20)]},
+        (Seed.STATUS_SECOND_NEGOTIATION, "Согласование", "#fffeb2", 20)],
+     "unsorted_status": Seed.STATUS_SECOND_UNSORTED},
 ]
+
+WON_NAME = "Успешно реализовано"
+LOST_NAME = "Закрыто и не реализовано"
+
+
+def pipelines() -> list[dict[str, Any]]:
+    """A fresh, mutable copy of the seeded pipelines with every attribute both API faces use."""
+    out = []
+    for p in PIPELINES:
+        out.append({**p, "statuses": list(p["statuses"]), "is_unsorted_on": True, "is_archive": False,
+                    "won_name": WON_NAME, "lost_name": LOST_NAME, "descriptions": {}})
+    return out
 
 WIDGETS: list[dict[str, Any]] = [
     {"widget_id": 424111, "widget_code": "amo_sandbox_widget",

@@ -11,7 +11,7 @@ from typing import Any
 from . import seed as S
 from .seed import SEED, FieldDef
 
-__all__ = ["Store", "KINDS", "LINKABLE", "ELEMENT_TYPES"]
+__all__ = ["Store", "KINDS", "LINKABLE", "ELEMENT_TYPES", "Journal", "Tracked"]
 
 KINDS = ("leads", "contacts", "companies", "customers", "tasks", "notes", "catalogs", "catalog_elements")
 LINKABLE = ("leads", "contacts", "companies", "customers")
@@ -23,12 +23,69 @@ _FIRST_IDS = {"leads": 8100000, "contacts": 6100000, "companies": 7100000, "cust
 Key = tuple[str, int]
 
 
+class Journal:
+    """Every change of one request, in order: the undo log of an atomic write and the feed of events.
+
+    Entries are ``("item", kind, id, previous record or None)`` and ``("link", a, b, added)``.
+    Records are never changed in place (a write stores a fresh dict), so the previous record is
+    the state before the change.
+    """
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[Any, ...]] = []
+
+    def mark(self) -> int:
+        return len(self.entries)
+
+    def rollback(self, store: Store, mark: int) -> None:
+        """Undo every change made since ``mark`` (ids handed out stay used, as in a database)."""
+        for entry in reversed(self.entries[mark:]):
+            if entry[0] == "item":
+                _, kind, eid, old = entry
+                items = store.items[kind]
+                if old is None:
+                    dict.pop(items, eid, None)
+                else:
+                    dict.__setitem__(items, eid, old)
+            else:
+                _, a, b, added = entry
+                if added:
+                    store.links.get(a, {}).pop(b, None)
+                    store.links.get(b, {}).pop(a, None)
+                else:
+                    store.links.setdefault(a, {})[b] = None
+                    store.links.setdefault(b, {})[a] = None
+        del self.entries[mark:]
+
+    def take(self) -> list[tuple[Any, ...]]:
+        out, self.entries = self.entries, []
+        return out
+
+
+class Tracked(dict[int, dict[str, Any]]):
+    """The records of one kind; every assignment and deletion is written to the journal."""
+
+    def __init__(self, kind: str, journal: Journal) -> None:
+        super().__init__()
+        self.kind: str = kind
+        self.journal: Journal = journal
+
+    def __setitem__(self, key: int, value: dict[str, Any]) -> None:
+        self.journal.entries.append(("item", self.kind, key, self.get(key)))
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: int) -> None:
+        self.journal.entries.append(("item", self.kind, key, self.get(key)))
+        super().__delitem__(key)
+
+
 class Store:
     """The whole mutable state of one emulated account."""
 
-    def __init__(self, subdomain: str) -> None:
+    def __init__(self, subdomain: str, customers_mode: str = "segments") -> None:
         self.subdomain = subdomain
-        self.items: dict[str, dict[int, dict[str, Any]]] = {k: {} for k in KINDS}
+        self.journal: Journal = Journal()
+        self.items: dict[str, Tracked] = {k: Tracked(k, self.journal) for k in KINDS}
         self.next_id: dict[str, int] = dict(_FIRST_IDS)
         self.links: dict[Key, dict[Key, None]] = {}
         self.tags: dict[str, int] = {}
@@ -40,12 +97,18 @@ class Store:
         self.next_webhook = 1
         self.incoming: dict[str, dict[str, Any]] = {}
         self.incoming_accepted = 0
-        self.pipelines: list[dict[str, Any]] = S.PIPELINES
+        self.pipelines: list[dict[str, Any]] = S.pipelines()
+        self.next_status = 40000
+        self.next_pipeline = 3100
+        #: state only API v4 exposes (loss reasons, events, users, roles, sources, ...), see ``v4.state``
+        from .v4.state import V4State
+
+        self.v4: V4State = V4State(self, customers_mode)
         now = int(time.time())
-        self.items["catalogs"][SEED.CATALOG_PRODUCTS] = {
+        dict.__setitem__(self.items["catalogs"], SEED.CATALOG_PRODUCTS, {
             "id": SEED.CATALOG_PRODUCTS, "name": "Товары", "type": "regular", "sort": 10, "created_by": SEED.USER_ADMIN,
             "created_at": now, "updated_at": now, "can_add_elements": True, "can_show_in_cards": True,
-            "can_link_multiple": True}
+            "can_link_multiple": True})
 
     # -- ids, tags ------------------------------------------------------------------------------
     def new_id(self, kind: str) -> int:
@@ -82,9 +145,13 @@ class Store:
         for p in self.pipelines:
             if pipeline_id is not None and p["id"] != pipeline_id:
                 continue
-            if status_id in (SEED.STATUS_WON, SEED.STATUS_LOST) or any(s[0] == status_id for s in p["statuses"]):
+            if status_id in (SEED.STATUS_WON, SEED.STATUS_LOST) or any(s[0] == status_id for s in p["statuses"]) \
+                    or status_id == p.get("unsorted_status"):
                 return int(p["id"])
         return None
+
+    def pipeline(self, pipeline_id: int) -> dict[str, Any] | None:
+        return next((p for p in self.pipelines if p["id"] == pipeline_id), None)
 
     def first_status(self, pipeline_id: int) -> int:
         for p in self.pipelines:
@@ -107,12 +174,21 @@ class Store:
             if y[0] == "companies" and x[0] != "companies":
                 for old in [k for k in self.links.get(x, {}) if k[0] == "companies" and k != y]:
                     self.unlink(x, old)
+        if b in self.links.get(a, {}):
+            return
         self.links.setdefault(a, {})[b] = None
         self.links.setdefault(b, {})[a] = None
+        self.journal.entries.append(("link", a, b, True))
 
     def unlink(self, a: Key, b: Key) -> None:
+        if b not in self.links.get(a, {}):
+            return
         self.links.get(a, {}).pop(b, None)
         self.links.get(b, {}).pop(a, None)
+        self.journal.entries.append(("link", a, b, False))
+
+    def is_linked(self, a: Key, b: Key) -> bool:
+        return b in self.links.get(a, {})
 
     def drop_links(self, key: Key) -> None:
         for other in list(self.links.get(key, {})):
@@ -125,9 +201,15 @@ class Store:
         if kind == "webhooks":
             return [dict(w, events=list(w["events"])) for w in self.webhooks]
         if kind == "incoming_leads":
-            return [dict(v) for v in self.incoming.values()]
+            return [{k: v for k, v in rec.items() if k != "_fingerprint"} for rec in self.incoming.values()]
+        if kind == "pipelines":
+            return [dict(p, statuses=[list(s) for s in p["statuses"]]) for p in self.pipelines]
+        if kind == "custom_fields":
+            return [{"key": key, "id": fd.id, "name": fd.name, "type": fd.type_code, "field_type": fd.field_type,
+                     "code": fd.code, "enums": [list(e) for e in fd.enums], "origin": fd.origin,
+                     **dict(fd.extra)} for key, defs in self.fields.items() for fd in defs.values()]
         if kind not in self.items:
-            raise KeyError(kind)
+            return self.v4.snapshot(kind)
         out = []
         for eid, rec in self.items[kind].items():
             row = {k: v for k, v in rec.items() if k != "custom_fields"}

@@ -1,4 +1,4 @@
-"""Outgoing webhooks: which events a write caused, and the form body amoCRM would POST (api-contract §A5.12).
+"""Outgoing webhooks: which events a write caused, and the form body amoCRM would POST.
 
 The write path is left untouched: the core takes a :func:`snapshot` of the affected kinds before a
 write (only while someone is subscribed), and :func:`detect_events` compares record identities
@@ -71,7 +71,9 @@ def detect_events(store: Store, before: Snapshot) -> list[WebhookEvent]:
                 if old is None:
                     events.extend(_note_event(rec))
                 continue
-            if old is None:
+            if rec.get("unsorted_uid") or (old is not None and old.get("unsorted_uid") and rec.get("is_deleted")):
+                continue  # part of an incoming item that is not accepted (or was declined): no webhook
+            if old is None or old.get("unsorted_uid"):  # new, or just accepted from the incoming leads
                 if not rec.get("is_deleted"):
                     events.append(WebhookEvent(f"add_{_SINGULAR[kind]}", _item(store, kind, rec, None, "add")))
             elif rec.get("is_deleted") and not old.get("is_deleted"):

@@ -11,8 +11,20 @@ from urllib.parse import unquote_plus
 
 __all__ = [
     "Request", "Response", "BadInput", "parse_php_query", "parse_multipart", "json_response",
-    "legacy_error", "html_page", "no_content", "dumps", "ERROR_TEXTS", "int_param", "id_list",
+    "legacy_error", "html_page", "no_content", "dumps", "ERROR_TEXTS", "int_param", "id_list", "problem",
+    "loads_json", "INT_MIN", "INT_MAX", "HTTP_TITLES",
 ]
+
+#: Integers the real backend (PHP, 64-bit) can hold; anything outside is refused, never stored.
+INT_MAX = 2**63 - 1
+INT_MIN = -(2**63)
+
+HTTP_TITLES: dict[int, str] = {
+    400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden", 404: "Not Found",
+    405: "Method Not Allowed", 408: "Request Timeout", 411: "Length Required", 413: "Payload Too Large",
+    415: "Unsupported Media Type", 422: "Unprocessable Entity", 429: "Too Many Requests",
+    500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
+}
 
 ERROR_TEXTS: dict[int, str] = {
     101: "Аккаунт не найден", 102: "POST-параметры должны передаваться в формате JSON",
@@ -83,9 +95,9 @@ class Request:
         if self.content_type not in ("application/json", "application/hal+json", "text/json"):
             raise BadInput(102)
         try:
-            return json.loads(self.body.decode("utf-8")) if self.body.strip() else None
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise BadInput(102, detail=f"{ERROR_TEXTS[102]} ({exc.__class__.__name__}: {exc})") from None
+            return loads_json(self.body)
+        except ValueError as exc:
+            raise BadInput(102, detail=f"{ERROR_TEXTS[102]} ({exc})") from None
 
     def form_body(self) -> dict[str, Any]:
         """JSON, form-urlencoded or multipart body as a flat/nested dict."""
@@ -106,6 +118,37 @@ class Response:
     body: bytes = b""
     content_type: str | None = "application/hal+json"
     headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+def loads_json(raw: bytes) -> Any:
+    """Parse a JSON body (None when blank); ValueError naming the problem for anything unparsable.
+
+    Too deep nesting (which makes the parser recurse) and non-finite numbers are refused too.
+    """
+    if not raw.strip():
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"UnicodeDecodeError: {exc}") from None
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"JSONDecodeError: {exc}") from None
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise json.JSONDecodeError(f"{name} is not valid JSON", name, 0)
+
+
+def problem(status: int, detail: str, title: str | None = None, **extra: Any) -> Response:
+    """An API v4 error: ``application/problem+json`` with ``title``, ``type``, ``status``, ``detail``."""
+    body: dict[str, Any] = dict(extra)
+    body.update(title=title or HTTP_TITLES.get(status, "Error"), type=f"https://httpstatus.es/{status}",
+                status=status, detail=detail)
+    return Response(status, dumps(body), "application/problem+json; charset=utf-8")
 
 
 def dumps(obj: Any) -> bytes:
@@ -206,15 +249,20 @@ def parse_multipart(body: bytes, content_type: str) -> dict[str, Any]:
 
 def int_param(value: Any, name: str) -> int:
     """An int from an int or numeric string; BadInput 400 naming the field otherwise."""
+    out: int | None = None
     if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
-        return int(value)
-    raise BadInput(400, detail=f"{ERROR_TEXTS[400]}: field {name!r} must be an integer, got {value!r}")
+        out = int(value)
+    elif isinstance(value, int):
+        out = value
+    elif isinstance(value, float) and value.is_integer():
+        out = int(value)
+    elif isinstance(value, str) and len(value) < 40 and re.fullmatch(r"\s*-?\d+\s*", value):
+        out = int(value)
+    if out is None:
+        raise BadInput(400, detail=f"{ERROR_TEXTS[400]}: field {name!r} must be an integer, got {value!r}")
+    if not INT_MIN <= out <= INT_MAX:
+        raise BadInput(400, detail=f"{ERROR_TEXTS[400]}: field {name!r} is out of range ({value!r})")
+    return out
 
 
 def id_list(value: Any, name: str) -> list[int]:

@@ -4,6 +4,7 @@
   each test. Mark a test ``@pytest.mark.amocrm_sandbox(rate_limit=7, token_lifetime=2, ...)`` to get
   a fresh sandbox of its own with those options (any ``Sandbox`` keyword).
 - ``amocrm_client``: an ``AmoClient`` authorised against it by OAuth 2.0 (code exchange).
+- ``amocrm_token``: a Bearer access token for raw calls to either API face (``/api/v2``, ``/api/v4``).
 - ``amocrm_sandbox_options``: override it in your conftest to change the shared sandbox's options.
 """
 
@@ -52,6 +53,13 @@ def amocrm_sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
     shared: Sandbox = request.getfixturevalue("_amocrm_shared_sandbox")
     shared.reset()
     yield shared
+
+
+@pytest.fixture
+def amocrm_token(amocrm_sandbox: Sandbox) -> str:
+    """An OAuth access token of ``amocrm_sandbox``: ``Authorization: Bearer <token>`` on v2 and v4 alike."""
+    token: str = amocrm_sandbox.issue_tokens()["access_token"]
+    return token
 
 
 @pytest.fixture
