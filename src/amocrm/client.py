@@ -30,13 +30,14 @@ from amocrm._core.pipeline import AcquireSlot, AuthHeaders, Effect, Renew, Sleep
 from amocrm._core.profiles import Profile
 from amocrm._core.wire import Request, Response, safe_url
 from amocrm._default.resources import DefaultResources
+from amocrm._domains import validate_host
 from amocrm._query import build_query
 from amocrm._sync.transport import DEFAULT_MAX_BODY, Transport
 from amocrm.auth import Auth
 from amocrm.errors import AuthError, ConfigError, TransportError, raise_for_embedded_errors
 from amocrm.locking import EntityLocker, FileLocker, NoLocker
 from amocrm.retry import RetryPolicy
-from amocrm.throttle import LocalThrottle, NoThrottle, Throttle
+from amocrm.throttle import NoThrottle, Throttle, default_throttle
 from amocrm.v2 import PROFILE as V2_PROFILE
 from amocrm.v2.client import V2
 
@@ -45,7 +46,6 @@ __all__ = ["AmoClient", "ClientConfig", "resolve_domain"]
 Method = Literal["GET", "POST", "PATCH", "PUT", "DELETE", "AJAX"]
 
 _KNOWN_TOP = re.compile(r"\.(amocrm\.(ru|com)|kommo\.com)$")
-_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 _AUTH_PATHS = ("/oauth2/access_token", "/private/api/auth.php")
 _AUTH_KINDS = {"oauth2": "oauth2", "token": "long_lived_token", "api_key": "api_key"}
 _json_encoder = msgspec.json.Encoder()
@@ -54,52 +54,32 @@ _MAX_TIMEOUT = 3600.0
 log: logging.Logger = logging.getLogger("amocrm")
 
 
-def _domain_labels(name: str, what: str, original: str) -> None:
-    if not name.isascii():
-        raise ConfigError(f"{what} {original!r} is not valid: only ASCII letters, digits, '-' and '.'")
-    if len(name) > 253:
-        raise ConfigError(f"{what} {original!r} is longer than 253 characters")
-    for label in name.split("."):
-        if not _LABEL.match(label):
-            raise ConfigError(
-                f"{what} {original!r} is not valid: label {label!r} must be 1-63 letters, digits or '-', "
-                "not starting or ending with '-'"
-            )
-
-
 def resolve_domain(subdomain: str, top_domain: str = "amocrm.ru") -> str:
     """The full host of an account: ``acme`` -> ``acme.amocrm.ru``.
 
     A full domain of amoCRM (``.amocrm.ru``, ``.amocrm.com``) or Kommo (``.kommo.com``) is kept as
-    it is. Only ASCII is accepted (checked before any case folding, so look-alikes such as
-    ``\\u212aey`` are refused instead of silently becoming ``key``).
+    it is. Host names are checked strictly before any case folding (ASCII only, so look-alikes such
+    as ``\u212aey`` are refused instead of silently becoming ``key``; no empty labels).
     """
     if not isinstance(subdomain, str) or not subdomain.strip():
         raise ConfigError(f"subdomain must be a non-empty string, got {subdomain!r}")
     if not isinstance(top_domain, str) or not top_domain.strip():
         raise ConfigError(f"top_domain must be a non-empty string, got {top_domain!r}")
     raw = subdomain.strip()
-    if not raw.isascii():
-        raise ConfigError(f"subdomain {subdomain!r} is not valid: not ASCII (use the account's punycode name)")
-    name = raw.lower()
-    if name.startswith(("http://", "https://")):
+    if raw.lower().startswith(("http://", "https://")):
         raise ConfigError(f"subdomain {subdomain!r} looks like a URL: pass base_url= for a custom server")
-    if _KNOWN_TOP.search(name):
-        _domain_labels(name, "domain", subdomain)
+    if "." in raw:
+        name = validate_host(raw, what="account domain", allow_port=False)
+        if not _KNOWN_TOP.search(name):
+            raise ConfigError(
+                f"subdomain {subdomain!r} is not valid: a bare subdomain (letters, digits, '-') or a full "
+                "domain ending in .amocrm.ru, .amocrm.com or .kommo.com"
+            )
         return name
-    if "." in name:
-        raise ConfigError(
-            f"subdomain {subdomain!r} is not valid: a bare subdomain (letters, digits, '-') or a full "
-            "domain ending in .amocrm.ru, .amocrm.com or .kommo.com"
-        )
-    _domain_labels(name, "subdomain", subdomain)
-    top_raw = top_domain.strip()
-    if not top_raw.isascii():
-        raise ConfigError(f"top_domain {top_domain!r} is not ASCII")
-    top = top_raw.lower().lstrip(".")
+    name = validate_host(raw, what="subdomain", allow_port=False)
+    top = validate_host(top_domain.strip().lstrip("."), what="top_domain", allow_port=False)
     if "." not in top:
         raise ConfigError(f"top_domain {top_domain!r} is not a domain")
-    _domain_labels(top, "top_domain", top_domain)
     return f"{name}.{top}"
 
 
@@ -231,7 +211,8 @@ class AmoClient(DefaultResources):
         elif isinstance(throttle, bool):
             raise ConfigError(f"throttle must be requests per second, a Throttle or None, got {throttle!r}")
         elif isinstance(throttle, (int, float)):
-            self.throttle = LocalThrottle(float(throttle))
+            # shared by every process of this user on this machine (a file in a private temp folder)
+            self.throttle = default_throttle(float(throttle))
         elif callable(getattr(throttle, "acquire", None)):
             self.throttle = throttle
         else:

@@ -11,6 +11,9 @@ One decision for every transport (I/O-free; the request pipeline asks it after e
   only, because a write may already have been applied; a write goes again only if it provably never
   reached the server (``sent is False``, e.g. connection refused) or with ``retry_writes=True``.
 - Anything else is final. ``attempts=1`` (:data:`NO_RETRY`) never retries.
+
+Token requests are retried by ``OAuth2`` under its own ``TokenRetry`` (429, 5xx, connection
+refused); login requests are never retried.
 """
 
 from __future__ import annotations

@@ -93,7 +93,7 @@ def test_get_amo_domain() -> None:
         assert AmoAPI.get_amo_domain("test") == "test.amocrm.com"
     finally:
         AmoAPI.amo_domain = "amocrm.ru"
-    with pytest.raises(ConfigError, match="not valid"):
+    with pytest.raises(ConfigError, match="invalid subdomain"):
         AmoAPI.get_amo_domain("bad/name")
 
 

@@ -11,7 +11,7 @@ from amocrm.errors import ConfigError, LockError
 from amocrm.facade import AmoAPI, AmoAPIDebugLogger, AmoAPIException, AmoContact
 from amocrm.locking import FileLocker, NoLocker
 from amocrm.sandbox import SEED, Sandbox
-from amocrm.throttle import LocalThrottle, NoThrottle
+from amocrm.throttle import FileThrottle, NoThrottle
 
 
 def test_defaults_are_the_seeds() -> None:
@@ -52,7 +52,7 @@ def test_throttle_reaches_existing_clients(api: Sandbox) -> None:
     client = AmoAPI.client()
     assert isinstance(client.throttle, NoThrottle)
     AmoAPI.throttle = 20
-    assert isinstance(client.throttle, LocalThrottle) and client.throttle.rate == 20
+    assert isinstance(client.throttle, FileThrottle) and client.throttle.rate == 20  # shared by the processes
     started = time.monotonic()
     for _ in range(5):
         AmoAPI.get_account()

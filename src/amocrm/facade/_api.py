@@ -27,7 +27,7 @@ from amocrm.facade._object import AmoObject
 from amocrm.facade._registry import REGISTRY, call_raw, get_raw, items_of, pages_raw, path_of, save_raw
 from amocrm.facade._storage import FileStorage, sdk_storage, tokens_to_dict
 from amocrm.locking import EntityLocker, FileLocker, NoLocker
-from amocrm.throttle import LocalThrottle, NoThrottle, Throttle
+from amocrm.throttle import NoThrottle, Throttle, default_throttle
 from amocrm.v2.models import Webhook
 
 __all__ = ["AmoAPI"]
@@ -165,7 +165,7 @@ class AmoAPI(metaclass=_AmoAPIMeta):
     # -- state (accounts live in amocrm.facade._registry.REGISTRY) ---------------------------------
     _guard: ClassVar[threading.RLock] = REGISTRY.guard
     _debug_switch: ClassVar[DebugSwitch] = DebugSwitch()
-    _throttle_obj: ClassVar[Throttle] = LocalThrottle(7)
+    _throttle_obj: ClassVar[Throttle | None] = None
     _locker_obj: ClassVar[EntityLocker | None] = None
 
     def __init__(self) -> None:
@@ -179,7 +179,7 @@ class AmoAPI(metaclass=_AmoAPIMeta):
             if name == "throttle":
                 value = cls.throttle
                 obj: Throttle = NoThrottle() if value is None else (
-                    LocalThrottle(float(value)) if isinstance(value, (int, float)) else value
+                    default_throttle(float(value)) if isinstance(value, (int, float)) else value
                 )
                 type.__setattr__(cls, "_throttle_obj", obj)
                 for client in REGISTRY.clients.values():
@@ -197,6 +197,15 @@ class AmoAPI(metaclass=_AmoAPIMeta):
                 for client in REGISTRY.clients.values():
                     client.config.updated_at_delta = cls.updated_at_delta
                     client.config.page_size = cls.limit_rows
+
+    @classmethod
+    def _throttle(cls) -> Throttle:
+        """The throttle of every account (shared by this machine's processes unless set otherwise)."""
+        if cls._throttle_obj is None:
+            type.__setattr__(cls, "_throttle_obj", default_throttle(7.0))
+        obj = cls._throttle_obj
+        assert obj is not None
+        return obj
 
     @classmethod
     def _locker(cls) -> EntityLocker:
@@ -218,7 +227,7 @@ class AmoAPI(metaclass=_AmoAPIMeta):
             auth=auth,
             base_url=base_url,
             top_domain=cls.amo_domain,
-            throttle=cls._throttle_obj,
+            throttle=cls._throttle(),
             locker=cls._locker(),
             timeout=float(cls.amo_timeout),
             connect_timeout=float(cls.amo_connect_timeout),
