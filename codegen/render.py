@@ -237,6 +237,8 @@ class WriteClass:
     pure: bool = False
     #: Classes whose ``_ONLY_<class>`` type set the fast paths compare with.
     only: list[str] = field(default_factory=list)
+    #: ``(model attribute, write fields it fills)``.
+    field_map: list[tuple[str, list[str]]] = field(default_factory=list)
 
     @property
     def picked(self) -> list[WriteField]:
@@ -368,6 +370,7 @@ def _write_plan(version: Version, classes: dict[str, ModelClass], saved: set[str
         mc = classes[name]
         taken: set[str] = set()
         only: set[str] = set()
+        attr_fields: dict[str, list[str]] = {}
         fields: list[WriteField] = []
         by_key: dict[str, WriteField] = {}
         checks: list[tuple[str, str]] = []
@@ -440,6 +443,7 @@ def _write_plan(version: Version, classes: dict[str, ModelClass], saved: set[str
                 # a second rule for the same key: used when the first left it unset
                 first = by_key[key]
                 first.fallback = expr or src
+                attr_fields.setdefault(f.attr, []).append(first.name)
                 continue
             wf = WriteField(name=_py_name(key, taken), wire=key,
                             description=str(f.prop.get("description", "")).replace("\n", " "), attr=f.attr)
@@ -450,6 +454,7 @@ def _write_plan(version: Version, classes: dict[str, ModelClass], saved: set[str
                 wf.position = position
             fields.append(wf)
             by_key[key] = wf
+            attr_fields.setdefault(f.attr, []).append(wf.name)
         for extra in ("request_id", "updated_at"):
             if name in saved and extra not in by_key:
                 fields.append(WriteField(name=_py_name(extra, taken), wire=extra, description="Set by save()."))
@@ -457,7 +462,8 @@ def _write_plan(version: Version, classes: dict[str, ModelClass], saved: set[str
         ordered = [f for f in fields if f.position is not None] + [f for f in fields if f.position is None]
         plans.append(WriteClass(name=f"{name}Write", model=name, func=writer_of[name] or "", fields=ordered,
                                 hook=has_hook(name), keys=[f.wire for f in ordered], writes=bool(needs[name]),
-                                checks=checks, nested_checks=nested_checks, pure=pure(name), only=sorted(only)))
+                                checks=checks, nested_checks=nested_checks, pure=pure(name), only=sorted(only),
+                                field_map=list(attr_fields.items())))
     return plans, writer_of
 
 
@@ -633,7 +639,7 @@ def _method_view(res: Resource, op: Operation, version: Version, writer_of: dict
         descriptor = (
             f"SaveOperation({res.name + '.' + op.name!r}, {version.id!r}, {op.path!r}, {model}, {writer}, "
             f"{op.batch_max}, {tuple(op.response.at)!r}, {res.lock_kind!r}, params={params}, "
-            f"checker=check_{_snake(model)})"
+            f"checker=check_{_snake(model)}, field_map=FIELD_MAP.get({model}))"
         )
         return MethodView(op, const, descriptor, sig, "SaveResult",
                           f"self._save({const}, objects, {args_dict}, batch_size, continue_on_error)", doc_args,
@@ -744,6 +750,7 @@ def _resource_imports(res: Resource, views: list[MethodView], version: Version,
                         writers.add(str(writer_of[p.model]))
         if op.kind == "save":
             writers.add(f"check_{_snake(res.model)}")
+            writers.add("FIELD_MAP")
             if writer_of.get(res.model):
                 writers.add(str(writer_of[res.model]))
     grouped: dict[str, set[str]] = {}

@@ -40,6 +40,8 @@ from amocrm.retry import RetryPolicy
 from amocrm.throttle import NoThrottle, Throttle, default_throttle
 from amocrm.v2 import PROFILE as V2_PROFILE
 from amocrm.v2.client import V2
+from amocrm.v4 import PROFILE as V4_PROFILE
+from amocrm.v4.client import V4
 
 __all__ = ["AmoClient", "ClientConfig", "resolve_domain"]
 
@@ -263,6 +265,15 @@ class AmoClient(DefaultResources):
         if found is None:
             found = self._versions.setdefault("v2", V2(self, V2_PROFILE))
         result: V2 = found
+        return result
+
+    @property
+    def v4(self) -> V4:
+        """API v4 resources (``client.v4.leads``...)."""
+        found = self._versions.get("v4")
+        if found is None:
+            found = self._versions.setdefault("v4", V4(self, V4_PROFILE))
+        result: V4 = found
         return result
 
     def _default_version(self) -> V2:

@@ -14,7 +14,7 @@ from amocrm._sync.pages import NumberPage
 from amocrm._sync.resource import SavedItem, SyncResource
 
 from ..models.catalog_element import CatalogElement
-from ..writes import check_catalog_element, write_catalog_element
+from ..writes import FIELD_MAP, check_catalog_element, write_catalog_element
 
 __all__ = ["CatalogElementsResource"]
 
@@ -54,6 +54,7 @@ _SAVE = SaveOperation(
     "catalog_element",
     params=(),
     checker=check_catalog_element,
+    field_map=FIELD_MAP.get(CatalogElement),
 )
 _DELETE = Operation(
     "catalog_elements.delete",

@@ -13,7 +13,7 @@ from amocrm._core.save import SaveResult
 from amocrm._sync.resource import SavedItem, SyncResource
 
 from ..models.catalog import Catalog
-from ..writes import check_catalog, write_catalog
+from ..writes import FIELD_MAP, check_catalog, write_catalog
 
 __all__ = ["CatalogsResource"]
 
@@ -45,6 +45,7 @@ _SAVE = SaveOperation(
     "catalog",
     params=(),
     checker=check_catalog,
+    field_map=FIELD_MAP.get(Catalog),
 )
 _DELETE = Operation(
     "catalogs.delete",

@@ -14,7 +14,7 @@ from amocrm._sync.pages import OffsetPage
 from amocrm._sync.resource import SyncResource
 
 from ..models.company import Company
-from ..writes import check_company, write_company
+from ..writes import FIELD_MAP, check_company, write_company
 
 __all__ = ["CompaniesResource"]
 
@@ -52,6 +52,7 @@ _SAVE = SaveOperation(
     "company",
     params=(),
     checker=check_company,
+    field_map=FIELD_MAP.get(Company),
 )
 
 

@@ -14,7 +14,7 @@ from amocrm._sync.pages import OffsetPage
 from amocrm._sync.resource import SyncResource
 
 from ..models.contact import Contact
-from ..writes import check_contact, write_contact
+from ..writes import FIELD_MAP, check_contact, write_contact
 
 __all__ = ["ContactsResource"]
 
@@ -52,6 +52,7 @@ _SAVE = SaveOperation(
     "contact",
     params=(),
     checker=check_contact,
+    field_map=FIELD_MAP.get(Contact),
 )
 
 

@@ -14,7 +14,7 @@ from amocrm._sync.pages import OffsetPage
 from amocrm._sync.resource import SyncResource
 
 from ..models.customer import Customer
-from ..writes import check_customer, write_customer
+from ..writes import FIELD_MAP, check_customer, write_customer
 
 __all__ = ["CustomersResource", "CustomersListFilter"]
 
@@ -81,6 +81,7 @@ _SAVE = SaveOperation(
     "customer",
     params=(),
     checker=check_customer,
+    field_map=FIELD_MAP.get(Customer),
 )
 
 

@@ -14,7 +14,7 @@ from amocrm._sync.pages import OffsetPage
 from amocrm._sync.resource import SyncResource
 
 from ..models.lead import Lead
-from ..writes import check_lead, write_lead
+from ..writes import FIELD_MAP, check_lead, write_lead
 
 __all__ = ["LeadsResource", "LeadsListFilter"]
 
@@ -110,6 +110,7 @@ _SAVE = SaveOperation(
     "lead",
     params=(),
     checker=check_lead,
+    field_map=FIELD_MAP.get(Lead),
 )
 
 

@@ -14,7 +14,7 @@ from amocrm._sync.pages import OffsetPage
 from amocrm._sync.resource import SyncResource
 
 from ..models.note import Note
-from ..writes import check_note, write_note
+from ..writes import FIELD_MAP, check_note, write_note
 
 __all__ = ["NotesResource"]
 
@@ -70,6 +70,7 @@ _SAVE = SaveOperation(
     "note",
     params=(),
     checker=check_note,
+    field_map=FIELD_MAP.get(Note),
 )
 
 

@@ -14,7 +14,7 @@ from amocrm._sync.pages import OffsetPage
 from amocrm._sync.resource import SyncResource
 
 from ..models.task import Task
-from ..writes import check_task, write_task
+from ..writes import FIELD_MAP, check_task, write_task
 
 __all__ = ["TasksResource", "TasksListFilter"]
 
@@ -90,6 +90,7 @@ _SAVE = SaveOperation(
     "task",
     params=(),
     checker=check_task,
+    field_map=FIELD_MAP.get(Task),
 )
 
 

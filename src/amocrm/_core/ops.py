@@ -127,3 +127,5 @@ class SaveOperation:
     params: tuple[Param, ...] = ()
     #: Checks a batch of objects' field types before anything is built or sent.
     checker: Callable[..., None] | None = None
+    #: Model attribute -> the write fields it fills (partial updates send only the changed ones).
+    field_map: Mapping[str, tuple[str, ...]] | None = None

@@ -37,6 +37,12 @@ class Profile:
         return self.write == "array"
 
     @property
+    def partial_updates(self) -> bool:
+        """Whether updates send only the fields changed since read (v4: no ``updated_at`` precondition,
+        so a whole object would overwrite what another writer changed meanwhile)."""
+        return self.write == "array"
+
+    @property
     def stamps_updates(self) -> bool:
         """Whether updates must carry a fresh ``updated_at`` (v2's optimistic check)."""
         return self.write == "envelope"

@@ -19,6 +19,7 @@ from typing import Any, Literal, overload
 from msgspec import UNSET
 
 from amocrm.errors import AmoError, DecodeError
+from amocrm.lib.base import changed_fields
 
 __all__ = ["Ack", "Chunk", "Entry", "Failure", "Outcome", "SaveResult", "plan", "refuse"]
 
@@ -287,6 +288,7 @@ def plan(
     string_request_ids: bool,
     checker: Callable[..., None] | None = None,
     what: str = "save",
+    partial: Mapping[str, tuple[str, ...]] | None = None,
 ) -> list[Chunk]:
     """Chunks of at most ``size`` objects; objects with an id are updates, the others adds.
 
@@ -295,6 +297,10 @@ def plan(
 
     Adds get a ``request_id`` unique within their chunk (the caller's own when set; otherwise the
     smallest free number, ``"0"``, ``"1"``... as strings where the version wants them).
+
+    ``partial`` (model attribute -> write fields; API v4): an update of an object read from the
+    server sends its id and the fields changed since, nothing else -- an object with no change is
+    not sent at all (it counts as applied). Objects built by the caller are sent whole.
     """
     if checker is not None:
         checker(objects, what)
@@ -302,11 +308,22 @@ def plan(
     for number, start in enumerate(range(0, len(objects), size)):
         part = objects[start : start + size]
         entries: list[Entry] = []
+        unchanged: list[Entry] = []
         taken: set[str] = set()
         append = entries.append
         for offset, (obj, item) in enumerate(zip(part, map(writer, part), strict=True)):
             ident = obj.id
             if ident is not UNSET and ident is not None:
+                if partial is not None:
+                    changed = changed_fields(obj)
+                    if changed is not None:
+                        if not changed - {"id"}:
+                            unchanged.append(Entry(start + offset, obj, item, "update", None, ident))
+                            continue
+                        keep = {"id"}.union(*(partial.get(a, ()) for a in changed))
+                        for name in type(item).__struct_fields__:
+                            if name not in keep:
+                                setattr(item, name, UNSET)
                 append(Entry(start + offset, obj, item, "update", None, ident))
                 continue
             rid = item.request_id
@@ -324,7 +341,11 @@ def plan(
             taken.add(str(auto))
             e.request_id = str(auto)
             e.item.request_id = str(auto) if string_request_ids else auto
-        chunks.append(Chunk(number, entries))
+        chunk = Chunk(number, entries)
+        for e in unchanged:
+            chunk.outcomes[e.index] = Outcome(e.index, e.obj, "applied", "update", id=e.id, chunk=number,
+                                              message="unchanged since read: nothing sent")
+        chunks.append(chunk)
     return chunks
 
 
@@ -334,7 +355,7 @@ def outcome_of(chunks: Sequence[Chunk], total: int) -> SaveResult:
     responses: list[Any] = []
     for chunk in chunks:
         chunk.mark(chunk.entries, "not_sent")
-        outcomes.extend(chunk.outcomes[e.index] for e in chunk.entries)
+        outcomes.extend(chunk.outcomes.values())
         responses.extend(chunk.responses)
     outcomes.sort(key=lambda o: o.index)
     assert len(outcomes) == total

@@ -267,7 +267,8 @@ class SyncResource:
         if not items:
             return SaveResult([])
         chunks = plan(items, op.writer, size, string_request_ids=self._profile.string_request_ids,
-                      checker=op.checker, what=f"{op.name}(objects)")
+                      checker=op.checker, what=f"{op.name}(objects)",
+                      partial=op.field_map if self._profile.partial_updates else None)
         if self._profile.stamps_updates:
             self._stamp(chunks)
         errors = self._run_chunks(op, path, chunks, workers, continue_on_error)

@@ -20,14 +20,16 @@ _CACHE: dict[type[Any], Callable[[Any], Any] | None] = {}
 
 def _registries() -> list[dict[type[Any], Callable[[Any], Any]]]:
     from amocrm.v2.writes import WRITERS as V2
+    from amocrm.v4.writes import WRITERS as V4
 
-    return [V2]
+    return [V2, V4]
 
 
 def _checker_registries() -> list[dict[type[Any], Callable[..., None]]]:
     from amocrm.v2.writes import CHECKERS as V2
+    from amocrm.v4.writes import CHECKERS as V4
 
-    return [V2]
+    return [V2, V4]
 
 
 def checker_for(cls: type[Any]) -> Callable[..., None] | None:
