@@ -3,7 +3,7 @@
 """Code generated from spec/: one package per API version (v2, v4), importable as
 ``amocrm.<version>``, and ``_default`` (the default version, v2).
 
-Spec digest (sha256 over every spec file): 2187eb0fbd549700aa6cf2d2a74608203b3d45e20f66b43060412967459f4b77
+Spec digest (sha256 over every spec file): 6e1608c832dd2c0829eca037ef62f1cd5a67de6ce5e8c34cfa853b00330a66bf
 """
 
-SPEC_SHA256 = "2187eb0fbd549700aa6cf2d2a74608203b3d45e20f66b43060412967459f4b77"
+SPEC_SHA256 = "6e1608c832dd2c0829eca037ef62f1cd5a67de6ce5e8c34cfa853b00330a66bf"

@@ -5,7 +5,14 @@
 from __future__ import annotations
 
 from .account import Account
+from .common import EmbeddedEntity, FieldValue, FieldValues, Link, Links, Tag
 
 __all__ = [
     "Account",
+    "EmbeddedEntity",
+    "FieldValue",
+    "FieldValues",
+    "Link",
+    "Links",
+    "Tag",
 ]
