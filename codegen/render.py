@@ -519,6 +519,10 @@ def _annotation(p: Param) -> str:
 
 def _field_annotation(f: dict[str, Any], name: str, typed: list[tuple[str, dict[str, Any]]]) -> str:
     kind = f["type"]
+    if kind == "pairs":
+        return "Sequence[tuple[int, int] | Mapping[str, int]]"
+    if kind == "int_range":
+        return "IntRange"
     if kind == "literal":
         return _literal(f["values"])
     if kind == "literals":
@@ -824,7 +828,8 @@ def _render_into(spec: Spec, out: Path) -> str:
                 ctx, res=res, version=version, views=views, imports=imports, writers=writers,
                 typed_dicts=_typed_dicts(typed), page_classes=page_classes,
                 uses_range=any("DateRange" in s for v in views for s in v.signature) or
-                any("DateRange" in row[1] for _, rows in _typed_dicts(typed) for row in rows)))
+                any("DateRange" in row[1] for _, rows in _typed_dicts(typed) for row in rows),
+                uses_int_range=any("IntRange" in row[1] for _, rows in _typed_dicts(typed) for row in rows)))
             res_views.append((res, views))
         _write(vout / "resources" / "__init__.py",
                env.get_template("resources_init.py.jinja").render(ctx, resources=version.resources, version=version))

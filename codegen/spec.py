@@ -50,7 +50,7 @@ PARAM_TYPES = (
 )  # fmt: skip
 #: Types of the keys of an ``object`` parameter's ``fields``.
 FIELD_TYPES = ("id", "ids", "int", "number", "str", "strs", "bool", "literal", "literals", "timestamp", "time",
-               "range", "object", "json")
+               "range", "int_range", "pairs", "object", "json")
 LOCATIONS = ("query", "path", "header", "body")
 METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
 PAGING_STYLES = ("offset", "page", "links")
@@ -815,6 +815,10 @@ def _load_params(raw: Any, file: str, key: str, classes: dict[str, str], class_n
 
 def _values(raw: dict[str, Any], ptype: str, file: str, key: str) -> list[Any]:
     values = raw.get("values", [])
+    if ptype == "pairs":
+        _need(isinstance(values, list) and len(values) == 2 and all(isinstance(v, str) and _IDENT.match(v)
+              for v in values), file, f"{key}.values", "type pairs needs the two key names, e.g. [pipeline_id, status_id]")
+        return list(values)
     if ptype in ("literal", "literals", "csv"):
         _need(isinstance(values, list) and bool(values), file, f"{key}.values", f"type {ptype} needs a list of values")
         for v in values:
@@ -824,7 +828,7 @@ def _values(raw: dict[str, Any], ptype: str, file: str, key: str) -> list[Any]:
         if ptype == "csv":
             _need(all(isinstance(v, str) for v in values), file, f"{key}.values", "csv values are strings")
         return list(values)
-    _need("values" not in raw, file, f"{key}.values", f"only literal/literals/csv take values, not {ptype}")
+    _need("values" not in raw, file, f"{key}.values", f"only literal/literals/csv/pairs take values, not {ptype}")
     return []
 
 

@@ -192,6 +192,38 @@ def _range(op: str, name: str, value: Any) -> dict[str, Any]:
     return out
 
 
+def _int_range(op: str, name: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise _fail(op, name, f"expected {{'from': .., 'to': ..}}, got {_describe(value)}")
+    out: dict[str, Any] = {}
+    for key, bound in value.items():
+        if key not in ("from", "to"):
+            raise _fail(op, name, f"unknown key {key!r} (known: from, to)")
+        if bound is not None:
+            out[key] = _int(op, f"{name}[{key}]", bound)
+    return out
+
+
+def _pairs(op: str, name: str, value: Any, keys: tuple[Any, ...]) -> list[dict[str, int]]:
+    """``[(pipeline_id, status_id), ...]`` (or mappings with those keys) -> ``[{..}, ...]``."""
+    if not _is_sequence(value):
+        raise _fail(op, name, f"expected a list of ({keys[0]}, {keys[1]}) pairs, got {_describe(value)}")
+    out: list[dict[str, int]] = []
+    for i, item in enumerate(value):
+        where = f"{name}[{i}]"
+        if isinstance(item, Mapping):
+            extra = set(item) - set(keys)
+            if extra or set(item) != set(keys):
+                raise _fail(op, where, f"expected the keys {keys[0]!r} and {keys[1]!r}, got {sorted(map(str, item))}")
+            first, second = item[keys[0]], item[keys[1]]
+        elif isinstance(item, (tuple, list)) and len(item) == 2:
+            first, second = item
+        else:
+            raise _fail(op, where, f"expected a ({keys[0]}, {keys[1]}) pair, got {_describe(item)}")
+        out.append({str(keys[0]): _id(op, f"{where}[0]", first), str(keys[1]): _id(op, f"{where}[1]", second)})
+    return out
+
+
 def _json(op: str, name: str, value: Any, depth: int = 0) -> Any:
     """A JSON-encodable value (builtins only), bounded in depth."""
     if depth > 32:
@@ -274,6 +306,10 @@ def _value(
         return http_date(_timestamp(op, name, value))
     if kind == "range":
         return _range(op, name, value)
+    if kind == "int_range":
+        return _int_range(op, name, value)
+    if kind == "pairs":
+        return _pairs(op, name, value, values)
     if kind == "object":
         return _object(op, name, value, fields)
     if kind == "json":
