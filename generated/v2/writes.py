@@ -242,7 +242,7 @@ def check_catalog(objs: Sequence[Catalog], what: str = "Catalog") -> None:
 
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
-    check_models(objs, _CHECKS_Catalog, what)
+    check_models(objs, _CHECKS_Catalog, what, ())
 
 
 class CatalogElementWrite(msgspec.Struct, gc=False):
@@ -634,7 +634,7 @@ def check_custom_field_value(objs: Sequence[CustomFieldValue], what: str = "Cust
 
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
-    check_models(objs, _CHECKS_CustomFieldValue, what)
+    check_models(objs, _CHECKS_CustomFieldValue, what, ())
 
 
 class CustomerWrite(msgspec.Struct, gc=False):
@@ -915,7 +915,7 @@ def check_incoming_lead_info(objs: Sequence[IncomingLeadInfo], what: str = "Inco
 
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
-    check_models(objs, _CHECKS_IncomingLeadInfo, what)
+    check_models(objs, _CHECKS_IncomingLeadInfo, what, ())
 
 
 class LeadWrite(msgspec.Struct, gc=False):
@@ -1099,7 +1099,7 @@ def check_linked_entity(objs: Sequence[LinkedEntity], what: str = "LinkedEntity"
 
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
-    check_models(objs, _CHECKS_LinkedEntity, what)
+    check_models(objs, _CHECKS_LinkedEntity, what, ())
 
 
 class LinkedIdsWrite(msgspec.Struct, gc=False):
@@ -1136,7 +1136,7 @@ def check_linked_ids(objs: Sequence[LinkedIds], what: str = "LinkedIds") -> None
 
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
-    check_models(objs, _CHECKS_LinkedIds, what)
+    check_models(objs, _CHECKS_LinkedIds, what, ())
 
 
 class NoteWrite(msgspec.Struct, gc=False):
@@ -1212,7 +1212,7 @@ def check_note(objs: Sequence[Note], what: str = "Note") -> None:
 
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
-    check_models(objs, _CHECKS_Note, what)
+    check_models(objs, _CHECKS_Note, what, ())
 
 
 #: The fields of Tag written as they are: how to read each, and its allowed types.
@@ -1227,7 +1227,7 @@ def check_tag(objs: Sequence[Tag], what: str = "Tag") -> None:
 
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
-    check_models(objs, _CHECKS_Tag, what)
+    check_models(objs, _CHECKS_Tag, what, ())
 
 
 class TaskWrite(msgspec.Struct, gc=False):
@@ -1328,7 +1328,18 @@ def check_task(objs: Sequence[Task], what: str = "Task") -> None:
 
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
-    check_models(objs, _CHECKS_Task, what)
+    check_models(
+        objs,
+        _CHECKS_Task,
+        what,
+        (),
+        refused=(
+            (
+                "result",
+                "Task.result is not written by the API: API v2 takes a task's result as a note of type 13 (TASK_RESULT_NOTETYPE) on the task (element_type 4); save such a Note instead",
+            ),
+        ),
+    )
 
 
 #: The fields of Unlink written as they are: how to read each, and its allowed types.
@@ -1345,7 +1356,7 @@ def check_unlink(objs: Sequence[Unlink], what: str = "Unlink") -> None:
 
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
-    check_models(objs, _CHECKS_Unlink, what)
+    check_models(objs, _CHECKS_Unlink, what, ())
 
 
 class WebhookWrite(msgspec.Struct, gc=False):
@@ -1389,7 +1400,7 @@ def check_webhook(objs: Sequence[Webhook], what: str = "Webhook") -> None:
 
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
-    check_models(objs, _CHECKS_Webhook, what)
+    check_models(objs, _CHECKS_Webhook, what, ())
 
 
 #: Model class -> its write function.
