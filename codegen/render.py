@@ -34,6 +34,10 @@ TEMPLATES = Path(__file__).parent / "templates"
 RUFF_ARGS = ["--isolated", "--line-length", "110", "--target-version", "py310"]
 
 
+#: Read-only fields a save still uses: the id says add or update, updated_at is the version held.
+_STAMPS = frozenset({"id", "updated_at"})
+
+
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
@@ -391,13 +395,16 @@ def _write_plan(
         by_key: dict[str, WriteField] = {}
         checks: list[tuple[str, str]] = []
         nested_checks: list[tuple[str, str, bool]] = []
-        refused: list[tuple[str, str]] = []
+        refused: list[tuple[str, str, bool]] = []
         for position, f in enumerate(mc.fields):
             if f.prop.get("readOnly"):
                 if f.prop.get("x-refuse"):
                     refused.append(
-                        (f.attr, f"{name}.{f.attr} is not written by the API: {f.prop['x-refuse']}")
+                        (f.attr, f"{name}.{f.attr} is not written by the API: {f.prop['x-refuse']}", True)
                     )
+                elif f.attr not in _STAMPS:
+                    message = f"{name}.{f.attr} is read only (set by the server), so it is not sent"
+                    refused.append((f.attr, message, False))
                 continue
             xw = f.prop.get("x-write") or {}
             key = xw.get("key", f.wire)
@@ -492,11 +499,22 @@ def _write_plan(
             fields.append(wf)
             by_key[key] = wf
             attr_fields.setdefault(f.attr, []).append(wf.name)
+        attrs = {f.attr: i for i, f in enumerate(mc.fields)}
         for extra in ("request_id", "updated_at"):
             if name in saved and extra not in by_key:
-                fields.append(
-                    WriteField(name=_py_name(extra, taken), wire=extra, description="Set by save().")
-                )
+                wf = WriteField(name=_py_name(extra, taken), wire=extra, description="Set by save().")
+                if extra == "updated_at" and extra in attrs:
+                    # an add sends the caller's own value (imports keep their history); an update's
+                    # is replaced by save() when the version stamps updates
+                    wf.attr = extra
+                    if "id" in attrs:
+                        wf.expr = "UNSET if isinstance(o.id, int) else o.updated_at"
+                    else:
+                        wf.position = attrs[extra]
+                    wf.description = "The caller's value on add; set by save() on update."
+                    attr_fields.setdefault(extra, []).append(wf.name)
+                    checks.append((extra, "(" + ", ".join(_runtime_types(mc.fields[attrs[extra]].prop, None)) + ")"))
+                fields.append(wf)
         # copied fields first (one constructor call), then the computed ones
         ordered = [f for f in fields if f.position is not None] + [f for f in fields if f.position is None]
         plans.append(

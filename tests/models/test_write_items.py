@@ -296,8 +296,6 @@ def test_catalog_element_payload() -> None:
 
 def test_incoming_lead_payload() -> None:
     incoming = IncomingLead(
-        uid="u-1",
-        category="forms",
         source_name="site",
         source_uid="s-1",
         pipeline_id=3001,
@@ -311,7 +309,7 @@ def test_incoming_lead_payload() -> None:
             referer=None,
         ),
         incoming_entities=IncomingEntities(
-            leads=[Lead(name="From form", sale=10, account_id=9, tags=[Tag(name="web")])],
+            leads=[Lead(name="From form", sale=10, tags=[Tag(name="web")])],
             contacts=[
                 Contact(
                     name="Visitor",
@@ -321,7 +319,6 @@ def test_incoming_lead_payload() -> None:
                 )
             ],
         ),
-        links=_LINKS,
     )
     assert _same(incoming) == {
         "source_name": "site",
@@ -348,6 +345,9 @@ def test_incoming_lead_payload() -> None:
     }
     incoming.incoming_entities = None  # a PHP [] placeholder: skipped, not sent as null
     assert "incoming_entities" not in _same(incoming)
+    incoming.uid = "u-1"  # the server's, never sent: setting it on a new incoming lead is a mistake
+    with pytest.raises(ConfigError, match="IncomingLead.uid is read only"):
+        to_write_item(incoming)
 
 
 # ------------------------------------------------------------------------------ odd inputs
@@ -461,7 +461,8 @@ def test_links_and_plain_values() -> None:
             AnyLead(catalog_elements_id={"93": {"98": 10}}, unlink=Unlink()),
             {"catalog_elements_id": {"93": {"98": 10}}, "unlink": {}},
         ),
-        (AnyLead(embedded={"leads": [1]}, links=_LINKS, account_id=1), {}),  # read-only: never sent
+        # read-only values of an update are the server's own: never sent, never refused
+        (AnyLead(id=9, embedded={"leads": [1]}, links=_LINKS, account_id=1), {"id": 9}),
         (
             AnyContact(leads=LinkedIds(id=[1, 2]), customers={"id": (3, 4)}, company={"id": None}),
             {"leads_id": [1, 2], "customers_id": [3, 4]},

@@ -102,21 +102,15 @@ def check_models(
     checks: tuple[FieldCheck, ...],
     what: str,
     nested: tuple[tuple[str, type[Any], Callable[..., None], bool], ...] = (),
-    refused: tuple[tuple[str, str], ...] = (),
+    refused: tuple[tuple[str, str, bool], ...] = (),
 ) -> None:
     """Check the objects of one model: every field of untracked objects (built by the caller), and
     only the changed fields of tracked ones (read from the server; see :mod:`amocrm.lib.base`).
 
     ``refused`` names read-only fields a caller may set believing they are saved (a task's result in
-    API v2): setting one raises :class:`ConfigError` with the message instead of dropping it silently.
+    API v2, a lead's ``account_id``): setting one raises :class:`ConfigError` with the message instead
+    of dropping it silently (see :func:`_check_refused`).
     """
-    for attr, message in refused:
-        get = attrgetter(attr)
-        for obj in objs:
-            changed = obj.__dict__.get(_CHANGED)
-            set_by_caller = attr in changed if changed is not None else get(obj) is not UNSET
-            if set_by_caller and get(obj) is not UNSET and get(obj) is not None:
-                raise ConfigError(f"{what}: {message}; nothing was sent")
     fresh: list[Any] = []
     tracked: list[Any] = []
     for obj in objs:
@@ -125,6 +119,8 @@ def check_models(
             fresh.append(obj)
         elif changed:
             tracked.append(obj)
+    if refused:
+        _check_refused(fresh, tracked, refused, what)
     if fresh:
         check_fields(fresh, checks, what)
         for attr, cls, checker, many in nested:
@@ -138,6 +134,32 @@ def check_models(
         for attr, cls, checker, many in nested:
             if attr in names:
                 check_nested([obj], attr, cls, checker, what, many=many)
+
+
+def _check_refused(fresh: list[Any], tracked: list[Any], refused: tuple[tuple[str, str, bool], ...],
+                   what: str) -> None:
+    """Raise for a read-only field the caller set: a changed one in an object read from the server;
+    in an object built (or decoded) by the caller, any value (``None`` and ``UNSET`` aside) of an
+    ``always`` field, and of the others when the object is new (an update's read-only values are
+    taken to be the server's own)."""
+    names = [attr for attr, _, _ in refused]
+    single = attrgetter(names[0])
+    get = attrgetter(*names) if len(names) > 1 else None
+    empty = {id(UNSET), id(None)}
+    for obj in fresh:
+        values = get(obj) if get is not None else (single(obj),)
+        if not set(map(id, values)) <= empty:
+            ident = getattr(obj, "id", UNSET)
+            new = ident is UNSET or ident is None
+            for (_, message, always), value in zip(refused, values, strict=True):
+                if (always or new) and value is not UNSET and value is not None:
+                    raise ConfigError(f"{what}: {message}; nothing was sent")
+    wanted = frozenset(names)
+    for obj in tracked:
+        hit = wanted.intersection(obj.__dict__[_CHANGED])
+        for attr, message, _ in refused:
+            if attr in hit and getattr(obj, attr) is not UNSET and getattr(obj, attr) is not None:
+                raise ConfigError(f"{what}: {message}; nothing was sent")
 
 
 _BY_ATTR: dict[int, tuple[tuple[FieldCheck, ...], dict[str, FieldCheck]]] = {}
