@@ -3,7 +3,7 @@
 """Code generated from spec/: one package per API version (v2, v4), importable as
 ``amocrm.<version>``, and ``_default`` (the default version, v2).
 
-Spec digest (sha256 over every spec file): 6e1608c832dd2c0829eca037ef62f1cd5a67de6ce5e8c34cfa853b00330a66bf
+Spec digest (sha256 over every spec file): 32fc4a86ac70dce6126beb24e42bb21642e22d05dcd47a8cb28f8019ca716faa
 """
 
-SPEC_SHA256 = "6e1608c832dd2c0829eca037ef62f1cd5a67de6ce5e8c34cfa853b00330a66bf"
+SPEC_SHA256 = "32fc4a86ac70dce6126beb24e42bb21642e22d05dcd47a8cb28f8019ca716faa"
