@@ -3,7 +3,7 @@
 """Code generated from spec/: one package per API version (v2, v4), importable as
 ``amocrm.<version>``, and ``_default`` (the default version, v2).
 
-Spec digest (sha256 over every spec file): 32fc4a86ac70dce6126beb24e42bb21642e22d05dcd47a8cb28f8019ca716faa
+Spec digest (sha256 over every spec file): 5d5cf93a9e782bfc57e024a62adedaf65c9abe3cb28f7bcdee0d8beadcbaafba
 """
 
-SPEC_SHA256 = "32fc4a86ac70dce6126beb24e42bb21642e22d05dcd47a8cb28f8019ca716faa"
+SPEC_SHA256 = "5d5cf93a9e782bfc57e024a62adedaf65c9abe3cb28f7bcdee0d8beadcbaafba"

@@ -3,7 +3,7 @@
 """amoCRM API v4, generated from spec/v4/: ``models``, ``resources``, ``writes``, ``constants``.
 
 amoCRM API v4 (the current API).
-Spec digest (sha256 over spec/versions.yaml and spec/v4/): a0d0ef3e2544e7d67559d6a1e5f3ddc44a10f610850988bf906a9888b6fa0ac6
+Spec digest (sha256 over spec/versions.yaml and spec/v4/): 810b78e6a506574a76dde202904e8345c9e48a5481ea56d70b3e3c6ab8dd6b4d
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from amocrm._core.profiles import Profile
 __all__ = ["PROFILE", "SPEC_SHA256", "VERSION"]
 
 VERSION = "v4"
-SPEC_SHA256 = "a0d0ef3e2544e7d67559d6a1e5f3ddc44a10f610850988bf906a9888b6fa0ac6"
+SPEC_SHA256 = "810b78e6a506574a76dde202904e8345c9e48a5481ea56d70b3e3c6ab8dd6b4d"
 #: How this version writes, reports errors and authorises (spec/versions.yaml).
 PROFILE = Profile(
     id="v4",

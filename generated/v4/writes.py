@@ -24,12 +24,13 @@ from amocrm._core.write import (
     check_models,
     nested,
     nested_list,
+    placeholder,
 )
 
 from .models.call import Call
 from .models.catalog import Catalog
 from .models.catalog_element import CatalogElement
-from .models.chat_template import ChatTemplate, ChatTemplateButton
+from .models.chat_template import ChatTemplate, ChatTemplateAttachment, ChatTemplateButton
 from .models.common import (
     CatalogElementLinkMetadata,
     EmbeddedCatalogElement,
@@ -49,7 +50,7 @@ from .models.customer_status import CustomerStatus
 from .models.file import EntityFile
 from .models.follower import Follower
 from .models.lead import Lead, LeadEmbedded, LeadSource
-from .models.link import EntityLink
+from .models.link import EntityLink, LinkMetadata
 from .models.loss_reason import LossReason
 from .models.note import Note, NoteParams
 from .models.pipeline import Pipeline, PipelineEmbedded
@@ -58,8 +59,8 @@ from .models.segment import Segment
 from .models.short_link import ShortLink, ShortLinkMetadata
 from .models.source import Source, SourcePage, SourceService, SourceServiceParams
 from .models.status import Status, StatusDescription
-from .models.task import Task
-from .models.transaction import Transaction, TransactionEmbedded
+from .models.task import Task, TaskResult
+from .models.transaction import Transaction, TransactionEmbedded, TransactionMetadata
 from .models.unsorted import (
     Unsorted,
     UnsortedChatClient,
@@ -85,6 +86,7 @@ __all__ = [
     "ChatTemplateWrite",
     "write_chat_template",
     "check_chat_template",
+    "check_chat_template_attachment",
     "check_chat_template_button",
     "CompanyWrite",
     "write_company",
@@ -149,6 +151,7 @@ __all__ = [
     "LeadSourceWrite",
     "write_lead_source",
     "check_lead_source",
+    "check_link_metadata",
     "LossReasonWrite",
     "write_loss_reason",
     "check_loss_reason",
@@ -191,6 +194,7 @@ __all__ = [
     "TaskWrite",
     "write_task",
     "check_task",
+    "check_task_result",
     "check_task_rights",
     "TransactionWrite",
     "write_transaction",
@@ -198,6 +202,7 @@ __all__ = [
     "TransactionEmbeddedWrite",
     "write_transaction_embedded",
     "check_transaction_embedded",
+    "check_transaction_metadata",
     "UnsortedWrite",
     "write_unsorted",
     "check_unsorted",
@@ -532,8 +537,6 @@ class ChatTemplateWrite(msgspec.Struct, gc=False):
     """amocrm or waba."""
     buttons: Any = UNSET
     """Buttons."""
-    attachment: Any = UNSET
-    """An attached file."""
     waba_header: Any = UNSET
     """waba: the header."""
     waba_footer: Any = UNSET
@@ -546,6 +549,8 @@ class ChatTemplateWrite(msgspec.Struct, gc=False):
     """waba: examples of the placeholders."""
     request_id: Any = UNSET
     """Your id for this object in a batch create; the answer echoes it (save() fills it when unset)."""
+    attachment: Any = UNSET
+    """An attached file (null when none; None is not sent)."""
     updated_at: Any = UNSET
     """Set by save()."""
 
@@ -560,7 +565,6 @@ def write_chat_template(o: ChatTemplate) -> ChatTemplateWrite:
         o.external_id,
         o.type,
         o.buttons,
-        o.attachment,
         o.waba_header,
         o.waba_footer,
         o.waba_category,
@@ -568,30 +572,8 @@ def write_chat_template(o: ChatTemplate) -> ChatTemplateWrite:
         o.waba_examples,
         o.request_id,
     )
+    w.attachment = placeholder(o.attachment)
     return w
-
-
-def write_chat_template_many(items: list[ChatTemplate]) -> list[ChatTemplateWrite]:
-    """The write forms of several ChatTemplate objects (one comprehension, no call per object)."""
-    return [
-        ChatTemplateWrite(
-            o.id,
-            o.name,
-            o.content,
-            o.is_editable,
-            o.external_id,
-            o.type,
-            o.buttons,
-            o.attachment,
-            o.waba_header,
-            o.waba_footer,
-            o.waba_category,
-            o.waba_language,
-            o.waba_examples,
-            o.request_id,
-        )
-        for o in items
-    ]
 
 
 #: The fields of ChatTemplate written as they are: how to read each, and its allowed types.
@@ -603,7 +585,7 @@ _CHECKS_ChatTemplate: tuple[FieldCheck, ...] = (
     FieldCheck("external_id", (str, NONE_TYPE, UNSET_TYPE)),
     FieldCheck("type", (str, NONE_TYPE, UNSET_TYPE)),
     FieldCheck("buttons", (list, tuple, NONE_TYPE, UNSET_TYPE)),
-    FieldCheck("attachment", (dict, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("attachment", (ChatTemplateAttachment, dict, list, NONE_TYPE, UNSET_TYPE)),
     FieldCheck("waba_header", (str, NONE_TYPE, UNSET_TYPE)),
     FieldCheck("waba_footer", (str, NONE_TYPE, UNSET_TYPE)),
     FieldCheck("waba_category", (str, NONE_TYPE, UNSET_TYPE)),
@@ -619,8 +601,33 @@ def check_chat_template(objs: Sequence[ChatTemplate], what: str = "ChatTemplate"
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
     check_models(
-        objs, _CHECKS_ChatTemplate, what, (("buttons", ChatTemplateButton, check_chat_template_button, True),)
+        objs,
+        _CHECKS_ChatTemplate,
+        what,
+        (
+            ("buttons", ChatTemplateButton, check_chat_template_button, True),
+            ("attachment", ChatTemplateAttachment, check_chat_template_attachment, False),
+        ),
     )
+
+
+#: The fields of ChatTemplateAttachment written as they are: how to read each, and its allowed types.
+_CHECKS_ChatTemplateAttachment: tuple[FieldCheck, ...] = (
+    FieldCheck("id", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("name", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("type", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("is_external", (bool, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_chat_template_attachment(
+    objs: Sequence[ChatTemplateAttachment], what: str = "ChatTemplateAttachment"
+) -> None:
+    """Raise ConfigError naming the field when a ChatTemplateAttachment holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(objs, _CHECKS_ChatTemplateAttachment, what)
 
 
 #: The fields of ChatTemplateButton written as they are: how to read each, and its allowed types.
@@ -1758,7 +1765,7 @@ _CHECKS_EntityLink: tuple[FieldCheck, ...] = (
     FieldCheck("entity_type", (str, NONE_TYPE, UNSET_TYPE)),
     FieldCheck("to_entity_id", (int, NONE_TYPE, UNSET_TYPE)),
     FieldCheck("to_entity_type", (str, NONE_TYPE, UNSET_TYPE)),
-    FieldCheck("metadata", (dict, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("metadata", (LinkMetadata, dict, list, NONE_TYPE, UNSET_TYPE)),
 )
 
 
@@ -1767,7 +1774,7 @@ def check_entity_link(objs: Sequence[EntityLink], what: str = "EntityLink") -> N
 
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
-    check_models(objs, _CHECKS_EntityLink, what)
+    check_models(objs, _CHECKS_EntityLink, what, (("metadata", LinkMetadata, check_link_metadata, False),))
 
 
 #: The fields of EntityRights written as they are: how to read each, and its allowed types.
@@ -2140,6 +2147,25 @@ def check_lead_source(objs: Sequence[LeadSource], what: str = "LeadSource") -> N
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
     check_models(objs, _CHECKS_LeadSource, what)
+
+
+#: The fields of LinkMetadata written as they are: how to read each, and its allowed types.
+_CHECKS_LinkMetadata: tuple[FieldCheck, ...] = (
+    FieldCheck("main_contact", (bool, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("is_main", (bool, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("quantity", (int, float, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("catalog_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("price_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("updated_by", (int, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_link_metadata(objs: Sequence[LinkMetadata], what: str = "LinkMetadata") -> None:
+    """Raise ConfigError naming the field when a LinkMetadata holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(objs, _CHECKS_LinkMetadata, what)
 
 
 class LossReasonWrite(msgspec.Struct, gc=False):
@@ -2991,10 +3017,10 @@ class TaskWrite(msgspec.Struct, gc=False):
     """Duration in seconds."""
     complete_till: Any = UNSET
     """Due time (unix seconds; required on create)."""
-    result: Any = UNSET
-    """The result of a completed task, null when none."""
     request_id: Any = UNSET
     """Your id for this object in a batch create; the answer echoes it (save() fills it when unset)."""
+    result: Any = UNSET
+    """The result of a completed task, null when none (None is not sent)."""
 
 
 def write_task(o: Task) -> TaskWrite:
@@ -3013,34 +3039,10 @@ def write_task(o: Task) -> TaskWrite:
         o.task_type_id,
         o.duration,
         o.complete_till,
-        o.result,
         o.request_id,
     )
+    w.result = placeholder(o.result)
     return w
-
-
-def write_task_many(items: list[Task]) -> list[TaskWrite]:
-    """The write forms of several Task objects (one comprehension, no call per object)."""
-    return [
-        TaskWrite(
-            o.id,
-            o.text,
-            o.responsible_user_id,
-            o.created_by,
-            o.updated_by,
-            o.created_at,
-            o.updated_at,
-            o.entity_id,
-            o.entity_type,
-            o.is_completed,
-            o.task_type_id,
-            o.duration,
-            o.complete_till,
-            o.result,
-            o.request_id,
-        )
-        for o in items
-    ]
 
 
 #: The fields of Task written as they are: how to read each, and its allowed types.
@@ -3058,7 +3060,7 @@ _CHECKS_Task: tuple[FieldCheck, ...] = (
     FieldCheck("task_type_id", (int, NONE_TYPE, UNSET_TYPE)),
     FieldCheck("duration", (int, NONE_TYPE, UNSET_TYPE)),
     FieldCheck("complete_till", (int, NONE_TYPE, UNSET_TYPE)),
-    FieldCheck("result", (dict, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("result", (TaskResult, dict, list, NONE_TYPE, UNSET_TYPE)),
     FieldCheck("request_id", (str, NONE_TYPE, UNSET_TYPE)),
 )
 
@@ -3068,7 +3070,19 @@ def check_task(objs: Sequence[Task], what: str = "Task") -> None:
 
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
-    check_models(objs, _CHECKS_Task, what)
+    check_models(objs, _CHECKS_Task, what, (("result", TaskResult, check_task_result, False),))
+
+
+#: The fields of TaskResult written as they are: how to read each, and its allowed types.
+_CHECKS_TaskResult: tuple[FieldCheck, ...] = (FieldCheck("text", (str, NONE_TYPE, UNSET_TYPE)),)
+
+
+def check_task_result(objs: Sequence[TaskResult], what: str = "TaskResult") -> None:
+    """Raise ConfigError naming the field when a TaskResult holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(objs, _CHECKS_TaskResult, what)
 
 
 #: The fields of TaskRights written as they are: how to read each, and its allowed types.
@@ -3095,14 +3109,14 @@ class TransactionWrite(msgspec.Struct, gc=False):
     """When it was made (unix seconds; now when left out)."""
     comment: Any = UNSET
     """A comment."""
-    metadata: Any = UNSET
-    """Receipt link and your external id."""
     next_price: Any = UNSET
     """The customer's next expected purchase amount (write only)."""
     next_date: Any = UNSET
     """The customer's next expected purchase date (unix seconds; write only)."""
     request_id: Any = UNSET
     """Your id for this transaction; the answer echoes it."""
+    metadata: Any = UNSET
+    """Receipt link and your external id (null when none)."""
     embedded: Any = msgspec.field(default=UNSET, name="_embedded")
     """The customer (read) and the catalog elements bought."""
 
@@ -3113,11 +3127,11 @@ def write_transaction(o: Transaction) -> TransactionWrite:
         o.price,
         o.completed_at,
         o.comment,
-        o.metadata,
         o.next_price,
         o.next_date,
         o.request_id,
     )
+    w.metadata = placeholder(o.metadata)
     w.embedded = nested(
         o.embedded,
         write_transaction_embedded,
@@ -3133,7 +3147,7 @@ _CHECKS_Transaction: tuple[FieldCheck, ...] = (
     FieldCheck("price", (int, NONE_TYPE, UNSET_TYPE)),
     FieldCheck("completed_at", (int, NONE_TYPE, UNSET_TYPE)),
     FieldCheck("comment", (str, NONE_TYPE, UNSET_TYPE)),
-    FieldCheck("metadata", (dict, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("metadata", (TransactionMetadata, dict, list, NONE_TYPE, UNSET_TYPE)),
     FieldCheck("next_price", (int, NONE_TYPE, UNSET_TYPE)),
     FieldCheck("next_date", (int, NONE_TYPE, UNSET_TYPE)),
     FieldCheck("request_id", (str, NONE_TYPE, UNSET_TYPE)),
@@ -3150,7 +3164,10 @@ def check_transaction(objs: Sequence[Transaction], what: str = "Transaction") ->
         objs,
         _CHECKS_Transaction,
         what,
-        (("embedded", TransactionEmbedded, check_transaction_embedded, False),),
+        (
+            ("metadata", TransactionMetadata, check_transaction_metadata, False),
+            ("embedded", TransactionEmbedded, check_transaction_embedded, False),
+        ),
     )
 
 
@@ -3198,6 +3215,23 @@ def check_transaction_embedded(
         what,
         (("catalog_elements", EmbeddedCatalogElement, check_embedded_catalog_element, True),),
     )
+
+
+#: The fields of TransactionMetadata written as they are: how to read each, and its allowed types.
+_CHECKS_TransactionMetadata: tuple[FieldCheck, ...] = (
+    FieldCheck("receipt_link", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("external_id", (str, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_transaction_metadata(
+    objs: Sequence[TransactionMetadata], what: str = "TransactionMetadata"
+) -> None:
+    """Raise ConfigError naming the field when a TransactionMetadata holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(objs, _CHECKS_TransactionMetadata, what)
 
 
 class UnsortedWrite(msgspec.Struct, gc=False):
@@ -3822,6 +3856,7 @@ CHECKERS: dict[type[Any], Callable[..., None]] = {
     CatalogElementLinkMetadata: check_catalog_element_link_metadata,
     ChainedList: check_chained_list,
     ChatTemplate: check_chat_template,
+    ChatTemplateAttachment: check_chat_template_attachment,
     ChatTemplateButton: check_chat_template_button,
     Company: check_company,
     CompanyEmbedded: check_company_embedded,
@@ -3850,6 +3885,7 @@ CHECKERS: dict[type[Any], Callable[..., None]] = {
     Lead: check_lead,
     LeadEmbedded: check_lead_embedded,
     LeadSource: check_lead_source,
+    LinkMetadata: check_link_metadata,
     LossReason: check_loss_reason,
     Note: check_note,
     NoteParams: check_note_params,
@@ -3870,9 +3906,11 @@ CHECKERS: dict[type[Any], Callable[..., None]] = {
     StatusRights: check_status_rights,
     Tag: check_tag,
     Task: check_task,
+    TaskResult: check_task_result,
     TaskRights: check_task_rights,
     Transaction: check_transaction,
     TransactionEmbedded: check_transaction_embedded,
+    TransactionMetadata: check_transaction_metadata,
     Unsorted: check_unsorted,
     UnsortedChatClient: check_unsorted_chat_client,
     UnsortedChatOrigin: check_unsorted_chat_origin,

@@ -4,7 +4,15 @@
 
 from __future__ import annotations
 
-from .account import Account
+from .account import (
+    Account,
+    AccountEmbedded,
+    AccountTaskType,
+    AccountUsersGroup,
+    AmojoRights,
+    DatetimeSettings,
+    InvoicesSettings,
+)
 from .call import Call, CallAdded, CallAddedEmbedded, CallError, CallsAdded, CallsAddedEmbedded
 from .catalog import Catalog, ProductsSettings
 from .catalog_element import CatalogElement, CatalogElementEmbedded, CatalogElementWarning
@@ -85,6 +93,10 @@ from .widget import Widget, WidgetSettingTemplate
 
 __all__ = [
     "Account",
+    "AccountEmbedded",
+    "AccountTaskType",
+    "AccountUsersGroup",
+    "AmojoRights",
     "BonusPoints",
     "Call",
     "CallAdded",
@@ -121,6 +133,7 @@ __all__ = [
     "CustomerEmbedded",
     "CustomerStatus",
     "CustomersMode",
+    "DatetimeSettings",
     "EmbeddedCatalogElement",
     "EmbeddedEntity",
     "EntityFile",
@@ -146,6 +159,7 @@ __all__ = [
     "FileLink",
     "Follower",
     "IdRef",
+    "InvoicesSettings",
     "Lead",
     "LeadEmbedded",
     "LeadSource",

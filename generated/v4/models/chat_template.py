@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from msgspec import UNSET, UnsetType, field
 
-from amocrm.lib.base import AmoStruct
+from amocrm.lib.base import AmoFlexModel, AmoStruct
+from amocrm.lib.types import FlexObj
 
 from . import common
 
@@ -80,7 +81,7 @@ class ChatTemplateEmbedded(AmoStruct, kw_only=True):
     """The reviews."""
 
 
-class ChatTemplate(AmoStruct, kw_only=True):
+class ChatTemplate(AmoFlexModel, kw_only=True):
     """A chat (message) template, /api/v4/chats/templates; waba ones are sent to WhatsApp for review.
 
     Attributes:
@@ -94,7 +95,7 @@ class ChatTemplate(AmoStruct, kw_only=True):
         external_id: Your id of the template.
         type: amocrm or waba.
         buttons: Buttons.
-        attachment: An attached file.
+        attachment: An attached file (null when none; None is not sent).
         waba_header: waba: the header.
         waba_footer: waba: the footer.
         waba_category: waba: UTILITY, AUTHENTICATION or MARKETING.
@@ -105,6 +106,7 @@ class ChatTemplate(AmoStruct, kw_only=True):
         embedded: with=reviews: the WhatsApp reviews.
     """
 
+    __amo_flex__: ClassVar[tuple[tuple[str, bool], ...]] = (("attachment", False),)
     id: int | UnsetType = UNSET
     """Template id; set on update (save() PATCHes objects that have one), absent on create."""
     account_id: int | UnsetType = UNSET
@@ -125,8 +127,8 @@ class ChatTemplate(AmoStruct, kw_only=True):
     """amocrm or waba."""
     buttons: list[ChatTemplateButton] | None | UnsetType = UNSET
     """Buttons."""
-    attachment: ChatTemplateAttachment | None | UnsetType = UNSET
-    """An attached file."""
+    attachment: FlexObj[ChatTemplateAttachment] | UnsetType = UNSET
+    """An attached file (null when none; None is not sent)."""
     waba_header: str | None | UnsetType = UNSET
     """waba: the header."""
     waba_footer: str | None | UnsetType = UNSET

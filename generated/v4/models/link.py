@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from msgspec import UNSET, UnsetType
 
-from amocrm.lib.base import AmoStruct
+from amocrm.lib.base import AmoFlexModel, AmoStruct
+from amocrm.lib.types import FlexObj
 
 
 class LinkMetadata(AmoStruct, kw_only=True):
@@ -34,7 +37,7 @@ class LinkMetadata(AmoStruct, kw_only=True):
     """Act as this user."""
 
 
-class EntityLink(AmoStruct, kw_only=True):
+class EntityLink(AmoFlexModel, kw_only=True):
     """A link between two entities (/api/v4/{entity}/link, /unlink, /links): lead, contact, company or customer to another one or to a catalog element.
 
     Attributes:
@@ -45,6 +48,7 @@ class EntityLink(AmoStruct, kw_only=True):
         metadata: Link details: quantity and catalog_id for catalog elements, is_main for a main contact; null when none.
     """
 
+    __amo_flex__: ClassVar[tuple[tuple[str, bool], ...]] = (("metadata", False),)
     entity_id: int | UnsetType = UNSET
     """The main entity's id (given in the path for one entity; required in the mass forms)."""
     entity_type: str | UnsetType = UNSET
@@ -53,5 +57,5 @@ class EntityLink(AmoStruct, kw_only=True):
     """The linked entity's id."""
     to_entity_type: str | UnsetType = UNSET
     """The linked entity's kind: leads, contacts, companies, customers or catalog_elements."""
-    metadata: LinkMetadata | None | UnsetType = UNSET
+    metadata: FlexObj[LinkMetadata] | UnsetType = UNSET
     """Link details: quantity and catalog_id for catalog elements, is_main for a main contact; null when none."""

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from msgspec import UNSET, UnsetType, field
 
-from amocrm.lib.base import AmoStruct
+from amocrm.lib.base import AmoFlexModel, AmoStruct
+from amocrm.lib.types import FlexObj
 
 from . import common
 
@@ -23,7 +24,7 @@ class TaskResult(AmoStruct, kw_only=True):
     """The result text."""
 
 
-class Task(AmoStruct, kw_only=True):
+class Task(AmoFlexModel, kw_only=True):
     """A task, /api/v4/tasks; attached to a lead, contact, company or customer, or to nothing.
 
     Attributes:
@@ -41,12 +42,13 @@ class Task(AmoStruct, kw_only=True):
         task_type_id: Task type: 1 call, 2 meeting, or an account type (account with=task_types).
         duration: Duration in seconds.
         complete_till: Due time (unix seconds; required on create).
-        result: The result of a completed task, null when none.
+        result: The result of a completed task, null when none (None is not sent).
         account_id: Account id.
         request_id: Your id for this object in a batch create; the answer echoes it (save() fills it when unset).
         links: HAL links.
     """
 
+    __amo_flex__: ClassVar[tuple[tuple[str, bool], ...]] = (("result", False),)
     id: int | UnsetType = UNSET
     """Task id; set on update (save() PATCHes objects that have one), absent on create."""
     text: str | UnsetType = UNSET
@@ -75,8 +77,8 @@ class Task(AmoStruct, kw_only=True):
     """Duration in seconds."""
     complete_till: int | UnsetType = UNSET
     """Due time (unix seconds; required on create)."""
-    result: TaskResult | None | UnsetType = UNSET
-    """The result of a completed task, null when none."""
+    result: FlexObj[TaskResult] | UnsetType = UNSET
+    """The result of a completed task, null when none (None is not sent)."""
     account_id: int | UnsetType = UNSET
     """Account id."""
     request_id: str | UnsetType = UNSET

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from msgspec import UNSET, UnsetType, field
 
-from amocrm.lib.base import AmoStruct
+from amocrm.lib.base import AmoFlexModel, AmoStruct
+from amocrm.lib.types import FlexObj
 
 from . import common
 
@@ -38,7 +41,7 @@ class TransactionEmbedded(AmoStruct, kw_only=True):
     """Catalog elements bought: id and metadata {catalog_id, quantity}."""
 
 
-class Transaction(AmoStruct, kw_only=True):
+class Transaction(AmoFlexModel, kw_only=True):
     """A purchase of a customer, /api/v4/customers/{customer_id}/transactions.
 
     Attributes:
@@ -53,7 +56,7 @@ class Transaction(AmoStruct, kw_only=True):
         updated_at: Last change (unix seconds).
         is_deleted: Whether it is deleted.
         account_id: Account id.
-        metadata: Receipt link and your external id.
+        metadata: Receipt link and your external id (null when none).
         next_price: The customer's next expected purchase amount (write only).
         next_date: The customer's next expected purchase date (unix seconds; write only).
         request_id: Your id for this transaction; the answer echoes it.
@@ -61,6 +64,7 @@ class Transaction(AmoStruct, kw_only=True):
         embedded: The customer (read) and the catalog elements bought.
     """
 
+    __amo_flex__: ClassVar[tuple[tuple[str, bool], ...]] = (("metadata", False),)
     id: int | UnsetType = UNSET
     """Transaction id."""
     price: int | UnsetType = UNSET
@@ -83,8 +87,8 @@ class Transaction(AmoStruct, kw_only=True):
     """Whether it is deleted."""
     account_id: int | UnsetType = UNSET
     """Account id."""
-    metadata: TransactionMetadata | None | UnsetType = UNSET
-    """Receipt link and your external id."""
+    metadata: FlexObj[TransactionMetadata] | UnsetType = UNSET
+    """Receipt link and your external id (null when none)."""
     next_price: int | UnsetType = UNSET
     """The customer's next expected purchase amount (write only)."""
     next_date: int | UnsetType = UNSET

@@ -248,7 +248,6 @@ _LINKS_MANY = Operation(
     "GET",
     "/api/v4/contacts/links",
     params=(
-        Param("entity_id", "filter[entity_id]", "query", "ids", required=True),
         Param(
             "filter",
             "filter",
@@ -262,6 +261,7 @@ _LINKS_MANY = Operation(
                 "to_catalog_id": Field("to_catalog_id", "ids", (), None),
             },
         ),
+        Param("entity_id", "filter[entity_id]", "query", "ids", required=True),
     ),
     result=Result(type=list[EntityLink], at=("_embedded", "links"), empty="empty", is_list=True),
     paging=Paging("links", 250, size_param="limit", page_param="page"),
@@ -526,7 +526,7 @@ class ContactsResource(SyncResource):
             page: Page to start from (default 1).
         """
         result: LinksPage[EntityLink] = self._list(
-            _LINKS_MANY, {"entity_id": entity_id, "filter": filter}, page_size, page
+            _LINKS_MANY, {"filter": filter, "entity_id": entity_id}, page_size, page
         )
         return result
 
