@@ -3,7 +3,7 @@
 """Code generated from spec/: one package per API version (v2, v4), importable as
 ``amocrm.<version>``, and ``_default`` (the default version, v2).
 
-Spec digest (sha256 over every spec file): 5d5cf93a9e782bfc57e024a62adedaf65c9abe3cb28f7bcdee0d8beadcbaafba
+Spec digest (sha256 over every spec file): 7fdc7e66ef4f59a3def2c7604da67ee2d9924a4b2915c64e7fb36f68a396c7f0
 """
 
-SPEC_SHA256 = "5d5cf93a9e782bfc57e024a62adedaf65c9abe3cb28f7bcdee0d8beadcbaafba"
+SPEC_SHA256 = "7fdc7e66ef4f59a3def2c7604da67ee2d9924a4b2915c64e7fb36f68a396c7f0"

@@ -65,7 +65,7 @@ def test_events(v4: V4, sb: Sandbox) -> None:
         v4.events.get("01nosuchevent")
     before = sent(sb)
     with pytest.raises(ConfigError):
-        v4.events.list(filter={"entity": ["leads"]})  # type: ignore[list-item]
+        v4.events.list(filter={"created_by": ["admin"]})  # type: ignore[typeddict-item]
     assert sent(sb) == before
 
 

@@ -39,8 +39,8 @@ class EventsListFilter(TypedDict, total=False):
     """Happened between from and to (aware datetimes or unix seconds, inclusive)."""
     created_by: int | Sequence[int]
     """Caused by these users (at most 10)."""
-    entity: Sequence[Literal["lead", "contact", "company", "customer", "task"]]
-    """About these kinds of entity (singular names)."""
+    entity: str | Sequence[str]
+    """About these kinds of entity: lead, contact, company, customer, task or catalog_<id>."""
     entity_id: int | Sequence[int]
     """About these entities (at most 10; needs exactly one entity)."""
     type: str | Sequence[str]
@@ -116,9 +116,7 @@ _LIST = Operation(
                 "id": Field("id", "strs", (), None),
                 "created_at": Field("created_at", "range", (), None),
                 "created_by": Field("created_by", "ids", (), None),
-                "entity": Field(
-                    "entity", "literals", ("lead", "contact", "company", "customer", "task"), None
-                ),
+                "entity": Field("entity", "strs", (), None),
                 "entity_id": Field("entity_id", "ids", (), None),
                 "type": Field("type", "strs", (), None),
                 "value_before": Field(
