@@ -3,7 +3,7 @@
 """Code generated from spec/: one package per API version (v2, v4), importable as
 ``amocrm.<version>``, and ``_default`` (the default version, v2).
 
-Spec digest (sha256 over every spec file): 02652cceb7a3fffefd5ed2f11225f77a92b856b01b6d281417adf120913c1e70
+Spec digest (sha256 over every spec file): bfb34a3834dca28311725c009182e1a6c5f3b43e252f64958dd31e0cc7fba094
 """
 
-SPEC_SHA256 = "02652cceb7a3fffefd5ed2f11225f77a92b856b01b6d281417adf120913c1e70"
+SPEC_SHA256 = "bfb34a3834dca28311725c009182e1a6c5f3b43e252f64958dd31e0cc7fba094"

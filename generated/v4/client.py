@@ -10,11 +10,83 @@ from amocrm._sync.namespace import VersionNamespace
 
 if TYPE_CHECKING:
     from .resources.account import AccountResource
+    from .resources.calls import CallsResource
+    from .resources.catalog_custom_field_groups import CatalogCustomFieldGroupsResource
+    from .resources.catalog_custom_fields import CatalogCustomFieldsResource
+    from .resources.catalog_elements import CatalogElementsResource
+    from .resources.catalogs import CatalogsResource
+    from .resources.chat_templates import ChatTemplatesResource
+    from .resources.companies import CompaniesResource
+    from .resources.contacts import ContactsResource
+    from .resources.currencies import CurrenciesResource
+    from .resources.custom_field_groups import CustomFieldGroupsResource
+    from .resources.custom_fields import CustomFieldsResource
+    from .resources.customer_statuses import CustomerStatusesResource
+    from .resources.customers import CustomersResource
+    from .resources.events import EventsResource
+    from .resources.files import FilesResource
+    from .resources.followers import FollowersResource
+    from .resources.leads import LeadsResource
+    from .resources.loss_reasons import LossReasonsResource
+    from .resources.notes import NotesResource
+    from .resources.pipelines import PipelinesResource
+    from .resources.roles import RolesResource
+    from .resources.segment_custom_field_groups import SegmentCustomFieldGroupsResource
+    from .resources.segment_custom_fields import SegmentCustomFieldsResource
+    from .resources.segments import SegmentsResource
+    from .resources.short_links import ShortLinksResource
+    from .resources.sources import SourcesResource
+    from .resources.statuses import StatusesResource
+    from .resources.talks import TalksResource
+    from .resources.tasks import TasksResource
+    from .resources.transactions import TransactionsResource
+    from .resources.unsorted import UnsortedResource
+    from .resources.users import UsersResource
+    from .resources.webhooks import WebhooksResource
+    from .resources.website_buttons import WebsiteButtonsResource
+    from .resources.widgets import WidgetsResource
 
 __all__ = ["RESOURCE_NAMES", "V4"]
 
 #: Attribute names of the resources (spec/v4/resources file order).
-RESOURCE_NAMES: tuple[str, ...] = ("account",)
+RESOURCE_NAMES: tuple[str, ...] = (
+    "account",
+    "calls",
+    "catalog_custom_field_groups",
+    "catalog_custom_fields",
+    "catalog_elements",
+    "catalogs",
+    "chat_templates",
+    "companies",
+    "contacts",
+    "currencies",
+    "custom_field_groups",
+    "custom_fields",
+    "customer_statuses",
+    "customers",
+    "events",
+    "files",
+    "followers",
+    "leads",
+    "loss_reasons",
+    "notes",
+    "pipelines",
+    "roles",
+    "segment_custom_field_groups",
+    "segment_custom_fields",
+    "segments",
+    "short_links",
+    "sources",
+    "statuses",
+    "talks",
+    "tasks",
+    "transactions",
+    "unsorted",
+    "users",
+    "webhooks",
+    "website_buttons",
+    "widgets",
+)
 
 
 class V4(VersionNamespace):
@@ -28,3 +100,248 @@ class V4(VersionNamespace):
         from .resources.account import AccountResource
 
         return self._resource("account", AccountResource)
+
+    @property
+    def calls(self) -> CallsResource:
+        """Calls: log calls on the contacts, companies, leads or customers their phones point to."""
+        from .resources.calls import CallsResource
+
+        return self._resource("calls", CallsResource)
+
+    @property
+    def catalog_custom_field_groups(self) -> CatalogCustomFieldGroupsResource:
+        """Groups of the custom fields of one catalog: list, get, create, update, delete."""
+        from .resources.catalog_custom_field_groups import CatalogCustomFieldGroupsResource
+
+        return self._resource("catalog_custom_field_groups", CatalogCustomFieldGroupsResource)
+
+    @property
+    def catalog_custom_fields(self) -> CatalogCustomFieldsResource:
+        """Custom field definitions of one catalog: list, get, save, update, delete."""
+        from .resources.catalog_custom_fields import CatalogCustomFieldsResource
+
+        return self._resource("catalog_custom_fields", CatalogCustomFieldsResource)
+
+    @property
+    def catalog_elements(self) -> CatalogElementsResource:
+        """Elements of one catalog: list, get, save, update (there is no delete)."""
+        from .resources.catalog_elements import CatalogElementsResource
+
+        return self._resource("catalog_elements", CatalogElementsResource)
+
+    @property
+    def catalogs(self) -> CatalogsResource:
+        """Catalogs (lists): list, get, save, update, delete, and the products settings."""
+        from .resources.catalogs import CatalogsResource
+
+        return self._resource("catalogs", CatalogsResource)
+
+    @property
+    def chat_templates(self) -> ChatTemplatesResource:
+        """Chat message templates: list, get, save, update, delete, and WhatsApp reviews."""
+        from .resources.chat_templates import ChatTemplatesResource
+
+        return self._resource("chat_templates", ChatTemplatesResource)
+
+    @property
+    def companies(self) -> CompaniesResource:
+        """Companies: list, get, save, links to other entities, and the companies' tags."""
+        from .resources.companies import CompaniesResource
+
+        return self._resource("companies", CompaniesResource)
+
+    @property
+    def contacts(self) -> ContactsResource:
+        """Contacts: list, get, save, links to other entities, the contacts' tags, and chats linked to contacts."""
+        from .resources.contacts import ContactsResource
+
+        return self._resource("contacts", ContactsResource)
+
+    @property
+    def currencies(self) -> CurrenciesResource:
+        """Currencies (read only)."""
+        from .resources.currencies import CurrenciesResource
+
+        return self._resource("currencies", CurrenciesResource)
+
+    @property
+    def custom_field_groups(self) -> CustomFieldGroupsResource:
+        """Groups of custom fields of leads, contacts, companies or customers (entity_type picks which): list, get, create, update, delete."""
+        from .resources.custom_field_groups import CustomFieldGroupsResource
+
+        return self._resource("custom_field_groups", CustomFieldGroupsResource)
+
+    @property
+    def custom_fields(self) -> CustomFieldsResource:
+        """Custom field definitions of leads, contacts, companies or customers (entity_type picks which): list, get, save, update, delete."""
+        from .resources.custom_fields import CustomFieldsResource
+
+        return self._resource("custom_fields", CustomFieldsResource)
+
+    @property
+    def customer_statuses(self) -> CustomerStatusesResource:
+        """Customer statuses (periodicity mode): list, get, create, update, delete."""
+        from .resources.customer_statuses import CustomerStatusesResource
+
+        return self._resource("customer_statuses", CustomerStatusesResource)
+
+    @property
+    def customers(self) -> CustomersResource:
+        """Customers (the feature must be on): list, get, save, links, tags, the mode, and bonus points."""
+        from .resources.customers import CustomersResource
+
+        return self._resource("customers", CustomersResource)
+
+    @property
+    def events(self) -> EventsResource:
+        """The account's event log (read only): list, get, and the event types."""
+        from .resources.events import EventsResource
+
+        return self._resource("events", EventsResource)
+
+    @property
+    def files(self) -> FilesResource:
+        """Drive files attached to leads, contacts, companies or customers: list, attach (PUT), detach, and where a file is attached."""
+        from .resources.files import FilesResource
+
+        return self._resource("files", FilesResource)
+
+    @property
+    def followers(self) -> FollowersResource:
+        """Users following a lead, contact, company or customer: list, add, remove, and the entity's subscriptions."""
+        from .resources.followers import FollowersResource
+
+        return self._resource("followers", FollowersResource)
+
+    @property
+    def leads(self) -> LeadsResource:
+        """Leads (deals): list, get, save, complex add, links to other entities, and the leads' tags."""
+        from .resources.leads import LeadsResource
+
+        return self._resource("leads", LeadsResource)
+
+    @property
+    def loss_reasons(self) -> LossReasonsResource:
+        """Reasons a lead was lost: list, get, create, update, delete."""
+        from .resources.loss_reasons import LossReasonsResource
+
+        return self._resource("loss_reasons", LossReasonsResource)
+
+    @property
+    def notes(self) -> NotesResource:
+        """Notes on leads, contacts, companies and customers (entity_type picks which): list, get, save and update, over all notes of that kind or those of one entity (the *_for methods), and pin/unpin. Notes cannot be deleted."""
+        from .resources.notes import NotesResource
+
+        return self._resource("notes", NotesResource)
+
+    @property
+    def pipelines(self) -> PipelinesResource:
+        """Lead pipelines with their statuses: list, get, save, update, delete."""
+        from .resources.pipelines import PipelinesResource
+
+        return self._resource("pipelines", PipelinesResource)
+
+    @property
+    def roles(self) -> RolesResource:
+        """Roles (named sets of rights): list, get, create, update, delete."""
+        from .resources.roles import RolesResource
+
+        return self._resource("roles", RolesResource)
+
+    @property
+    def segment_custom_field_groups(self) -> SegmentCustomFieldGroupsResource:
+        """Groups of the custom fields of customers segments: list, get, create, update, delete."""
+        from .resources.segment_custom_field_groups import SegmentCustomFieldGroupsResource
+
+        return self._resource("segment_custom_field_groups", SegmentCustomFieldGroupsResource)
+
+    @property
+    def segment_custom_fields(self) -> SegmentCustomFieldsResource:
+        """Custom field definitions of customers segments: list, get, save, update, delete."""
+        from .resources.segment_custom_fields import SegmentCustomFieldsResource
+
+        return self._resource("segment_custom_fields", SegmentCustomFieldsResource)
+
+    @property
+    def segments(self) -> SegmentsResource:
+        """Customers segments (segments mode): list, get, create, update, delete."""
+        from .resources.segments import SegmentsResource
+
+        return self._resource("segments", SegmentsResource)
+
+    @property
+    def short_links(self) -> ShortLinksResource:
+        """Short links to URLs, for contacts."""
+        from .resources.short_links import ShortLinksResource
+
+        return self._resource("short_links", ShortLinksResource)
+
+    @property
+    def sources(self) -> SourcesResource:
+        """Lead sources of the integration: list, get, save, update, delete."""
+        from .resources.sources import SourcesResource
+
+        return self._resource("sources", SourcesResource)
+
+    @property
+    def statuses(self) -> StatusesResource:
+        """Statuses (stages) of one pipeline: list, get, save, update, delete (142 won and 143 lost are never deleted)."""
+        from .resources.statuses import StatusesResource
+
+        return self._resource("statuses", StatusesResource)
+
+    @property
+    def talks(self) -> TalksResource:
+        """Talks (conversations in chats): get, close."""
+        from .resources.talks import TalksResource
+
+        return self._resource("talks", TalksResource)
+
+    @property
+    def tasks(self) -> TasksResource:
+        """Tasks: list, get, save, update, and complete with a result."""
+        from .resources.tasks import TasksResource
+
+        return self._resource("tasks", TasksResource)
+
+    @property
+    def transactions(self) -> TransactionsResource:
+        """Purchases (transactions) of customers: list (all or of one customer), get, create, delete."""
+        from .resources.transactions import TransactionsResource
+
+        return self._resource("transactions", TransactionsResource)
+
+    @property
+    def unsorted(self) -> UnsortedResource:
+        """Incoming leads (unsorted): list, get, add forms and sip (and chats), accept, decline, link a chat to a lead, summary."""
+        from .resources.unsorted import UnsortedResource
+
+        return self._resource("unsorted", UnsortedResource)
+
+    @property
+    def users(self) -> UsersResource:
+        """Users of the account (admins only): list, get, create, activate, deactivate."""
+        from .resources.users import UsersResource
+
+        return self._resource("users", UsersResource)
+
+    @property
+    def webhooks(self) -> WebhooksResource:
+        """Webhook subscriptions (admins only; at most 100 an account): list, subscribe, unsubscribe."""
+        from .resources.webhooks import WebhooksResource
+
+        return self._resource("webhooks", WebhooksResource)
+
+    @property
+    def website_buttons(self) -> WebsiteButtonsResource:
+        """Website buttons (CRM plugin): list, get, create, update, add an online chat."""
+        from .resources.website_buttons import WebsiteButtonsResource
+
+        return self._resource("website_buttons", WebsiteButtonsResource)
+
+    @property
+    def widgets(self) -> WidgetsResource:
+        """Widgets (integrations): list, get, install, uninstall, and continuing a bot step."""
+        from .resources.widgets import WidgetsResource
+
+        return self._resource("widgets", WidgetsResource)

@@ -4,6 +4,203 @@
 
 from __future__ import annotations
 
-__all__ = []
+import enum
+
+__all__ = [
+    "SystemStatus",
+    "TaskType",
+    "CallStatus",
+    "NOTE_TYPES",
+    "CUSTOM_FIELD_TYPES",
+    "WEBHOOK_SETTINGS",
+    "STATUS_COLORS",
+    "TAG_COLORS",
+]
+
+
+class SystemStatus(enum.IntEnum):
+    """The system statuses every pipeline has (status_id)."""
+
+    WON = 142
+    """Won (closed successfully)."""
+    LOST = 143
+    """Lost (closed unsuccessfully)."""
+
+
+class TaskType(enum.IntEnum):
+    """The predefined task types (task_type_id); accounts may add their own."""
+
+    CALL = 1
+    """Call."""
+    MEETING = 2
+    """Meeting."""
+
+
+class CallStatus(enum.IntEnum):
+    """The outcome of a call (call_status of calls and call notes)."""
+
+    LEFT_MESSAGE = 1
+    """Left a message."""
+    CALL_BACK_LATER = 2
+    """Call back later."""
+    NOT_AVAILABLE = 3
+    """Not available."""
+    TALKED = 4
+    """The conversation took place."""
+    WRONG_NUMBER = 5
+    """Wrong number."""
+    NO_ANSWER = 6
+    """No answer."""
+    BUSY = 7
+    """Busy."""
+    UNDEFINED = 8
+    """Undefined."""
+
 
 # The seed's constant names (AmoObject::CONTACT_TYPE, AmoNote::COMMON_NOTETYPE, AmoTask::CALL_TASKTYPE ...).
+
+#: The note types that can be created (note_type); see Note for the params each takes.
+NOTE_TYPES: tuple[str, ...] = (
+    "common",
+    "call_in",
+    "call_out",
+    "service_message",
+    "extended_service_message",
+    "geolocation",
+    "sms_in",
+    "sms_out",
+    "attachment",
+    "message_cashier",
+    "invoice_paid",
+    "bill_paid",
+    "ai_result",
+    "zoom_meeting",
+    "site_visit",
+    "targeting_in",
+    "targeting_out",
+)
+
+#: Custom field types (CustomField.type).
+CUSTOM_FIELD_TYPES: tuple[str, ...] = (
+    "text",
+    "numeric",
+    "checkbox",
+    "select",
+    "multiselect",
+    "multitext",
+    "date",
+    "url",
+    "textarea",
+    "radiobutton",
+    "streetaddress",
+    "smart_address",
+    "birthday",
+    "legal_entity",
+    "date_time",
+    "price",
+    "category",
+    "items",
+    "tracking_data",
+    "linked_entity",
+    "org_legal_name",
+    "monetary",
+    "chained_list",
+    "file",
+    "payer",
+    "supplier",
+)
+
+#: The events a webhook subscribes to (webhooks.subscribe settings).
+WEBHOOK_SETTINGS: tuple[str, ...] = (
+    "add_lead",
+    "update_lead",
+    "delete_lead",
+    "restore_lead",
+    "status_lead",
+    "responsible_lead",
+    "note_lead",
+    "add_contact",
+    "update_contact",
+    "delete_contact",
+    "restore_contact",
+    "responsible_contact",
+    "note_contact",
+    "add_company",
+    "update_company",
+    "delete_company",
+    "restore_company",
+    "responsible_company",
+    "note_company",
+    "add_customer",
+    "update_customer",
+    "delete_customer",
+    "restore_customer",
+    "responsible_customer",
+    "note_customer",
+    "add_task",
+    "update_task",
+    "delete_task",
+    "responsible_task",
+    "add_talk",
+    "update_talk",
+    "add_chat_template_review",
+    "add_unsorted",
+    "update_unsorted",
+    "delete_unsorted",
+    "add_message",
+    "add_catalog",
+    "update_catalog",
+    "delete_catalog",
+)
+
+#: The colours a pipeline status (and a customer status) may have.
+STATUS_COLORS: tuple[str, ...] = (
+    "#fffeb2",
+    "#fffd7f",
+    "#fff000",
+    "#ffeab2",
+    "#ffdc7f",
+    "#ffce5a",
+    "#ffdbdb",
+    "#ffc8c8",
+    "#ff8f92",
+    "#d6eaff",
+    "#c1e0ff",
+    "#98cbff",
+    "#ebffb1",
+    "#deff81",
+    "#87f2c0",
+    "#f9deff",
+    "#f3beff",
+    "#ccc8f9",
+    "#eb93ff",
+    "#f2f3f4",
+    "#e6e8ea",
+)
+
+#: The colours a tag may have (hex without #).
+TAG_COLORS: tuple[str, ...] = (
+    "EBEBEB",
+    "D0D0D0",
+    "F2DDF7",
+    "D1A4DC",
+    "FF8F92",
+    "FFC8C8",
+    "C7DB8C",
+    "DDEBB5",
+    "8699DA",
+    "AABDFF",
+    "FFCE5A",
+    "FFE193",
+    "90CDB0",
+    "C6F4DE",
+    "A9A5D7",
+    "D8D5FF",
+    "86C0FC",
+    "832161",
+    "6A0F49",
+    "0C7C59",
+    "10599D",
+    "9D2B32",
+    "247BA0",
+)

@@ -10,24 +10,4434 @@ renames and conversions, nested models by their own rules); msgspec encodes the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from operator import attrgetter
 from typing import Any
+
+import msgspec
+
+from amocrm._core.write import (
+    NONE_TYPE,
+    UNSET,
+    UNSET_TYPE,
+    FieldCheck,
+    check_models,
+    nested,
+    nested_list,
+    placeholder,
+)
+
+from .models.call import Call
+from .models.catalog import Catalog
+from .models.catalog_element import CatalogElement
+from .models.chat_template import ChatTemplate, ChatTemplateAttachment, ChatTemplateButton
+from .models.common import (
+    CatalogElementLinkMetadata,
+    EmbeddedCatalogElement,
+    EmbeddedEntity,
+    FieldValue,
+    FieldValues,
+    IdRef,
+    Tag,
+)
+from .models.company import Company, CompanyEmbedded
+from .models.complex_lead import ComplexLead, ComplexLeadEmbedded, ComplexLeadMetadata
+from .models.contact import Contact, ContactChat, ContactEmbedded
+from .models.custom_field import ChainedList, CustomField, CustomFieldEnum, CustomFieldNested, RequiredStatus
+from .models.custom_field_group import CustomFieldGroup
+from .models.customer import Customer, CustomerEmbedded
+from .models.customer_status import CustomerStatus
+from .models.file import EntityFile
+from .models.follower import Follower
+from .models.lead import Lead, LeadEmbedded, LeadSource
+from .models.link import EntityLink, LinkMetadata
+from .models.loss_reason import LossReason
+from .models.note import Note, NoteParams
+from .models.pipeline import Pipeline, PipelineEmbedded
+from .models.role import Role
+from .models.segment import Segment
+from .models.short_link import ShortLink, ShortLinkMetadata
+from .models.source import Source, SourcePage, SourceService, SourceServiceParams
+from .models.status import Status, StatusDescription
+from .models.task import Task, TaskResult
+from .models.transaction import Transaction, TransactionEmbedded, TransactionMetadata
+from .models.unsorted import (
+    Unsorted,
+    UnsortedChatClient,
+    UnsortedChatOrigin,
+    UnsortedEmbedded,
+    UnsortedMetadata,
+)
+from .models.user import EntityRights, Rights, StatusRights, TaskRights, User
 
 __all__ = [
     "CHECKERS",
     "FIELD_MAP",
     "WRITERS",
+    "check_call",
+    "CatalogWrite",
+    "write_catalog",
+    "check_catalog",
+    "CatalogElementWrite",
+    "write_catalog_element",
+    "check_catalog_element",
+    "check_catalog_element_link_metadata",
+    "check_chained_list",
+    "ChatTemplateWrite",
+    "write_chat_template",
+    "check_chat_template",
+    "check_chat_template_attachment",
+    "check_chat_template_button",
+    "CompanyWrite",
+    "write_company",
+    "check_company",
+    "CompanyEmbeddedWrite",
+    "write_company_embedded",
+    "check_company_embedded",
+    "ComplexLeadWrite",
+    "write_complex_lead",
+    "check_complex_lead",
+    "ComplexLeadEmbeddedWrite",
+    "write_complex_lead_embedded",
+    "check_complex_lead_embedded",
+    "check_complex_lead_metadata",
+    "ContactWrite",
+    "write_contact",
+    "check_contact",
+    "check_contact_chat",
+    "ContactEmbeddedWrite",
+    "write_contact_embedded",
+    "check_contact_embedded",
+    "CustomFieldWrite",
+    "write_custom_field",
+    "check_custom_field",
+    "check_custom_field_enum",
+    "CustomFieldGroupWrite",
+    "write_custom_field_group",
+    "check_custom_field_group",
+    "check_custom_field_nested",
+    "CustomerWrite",
+    "write_customer",
+    "check_customer",
+    "CustomerEmbeddedWrite",
+    "write_customer_embedded",
+    "check_customer_embedded",
+    "CustomerStatusWrite",
+    "write_customer_status",
+    "check_customer_status",
+    "check_embedded_catalog_element",
+    "EmbeddedEntityWrite",
+    "write_embedded_entity",
+    "check_embedded_entity",
+    "EntityFileWrite",
+    "write_entity_file",
+    "check_entity_file",
+    "check_entity_link",
+    "check_entity_rights",
+    "check_field_value",
+    "FieldValuesWrite",
+    "write_field_values",
+    "check_field_values",
+    "FollowerWrite",
+    "write_follower",
+    "check_follower",
+    "check_id_ref",
+    "LeadWrite",
+    "write_lead",
+    "check_lead",
+    "LeadEmbeddedWrite",
+    "write_lead_embedded",
+    "check_lead_embedded",
+    "LeadSourceWrite",
+    "write_lead_source",
+    "check_lead_source",
+    "check_link_metadata",
+    "LossReasonWrite",
+    "write_loss_reason",
+    "check_loss_reason",
+    "NoteWrite",
+    "write_note",
+    "check_note",
+    "check_note_params",
+    "PipelineWrite",
+    "write_pipeline",
+    "check_pipeline",
+    "PipelineEmbeddedWrite",
+    "write_pipeline_embedded",
+    "check_pipeline_embedded",
+    "check_required_status",
+    "RightsWrite",
+    "write_rights",
+    "check_rights",
+    "RoleWrite",
+    "write_role",
+    "check_role",
+    "SegmentWrite",
+    "write_segment",
+    "check_segment",
+    "check_short_link",
+    "check_short_link_metadata",
+    "SourceWrite",
+    "write_source",
+    "check_source",
+    "check_source_page",
+    "check_source_service",
+    "check_source_service_params",
+    "StatusWrite",
+    "write_status",
+    "check_status",
+    "StatusDescriptionWrite",
+    "write_status_description",
+    "check_status_description",
+    "check_status_rights",
+    "check_tag",
+    "TaskWrite",
+    "write_task",
+    "check_task",
+    "check_task_result",
+    "check_task_rights",
+    "TransactionWrite",
+    "write_transaction",
+    "check_transaction",
+    "TransactionEmbeddedWrite",
+    "write_transaction_embedded",
+    "check_transaction_embedded",
+    "check_transaction_metadata",
+    "UnsortedWrite",
+    "write_unsorted",
+    "check_unsorted",
+    "check_unsorted_chat_client",
+    "check_unsorted_chat_origin",
+    "UnsortedEmbeddedWrite",
+    "write_unsorted_embedded",
+    "check_unsorted_embedded",
+    "check_unsorted_metadata",
+    "UserWrite",
+    "write_user",
+    "check_user",
 ]
 
 _INT = frozenset({int})
 _STR = frozenset({str})
 _name = attrgetter("name")
+_ONLY_EmbeddedEntity: frozenset[type] = frozenset({EmbeddedEntity})
+_ONLY_FieldValues: frozenset[type] = frozenset({FieldValues})
+_ONLY_StatusDescription: frozenset[type] = frozenset({StatusDescription})
+#: Wire keys a plain dict given for a Company keeps.
+_KEYS_Company: tuple[str, ...] = (
+    "id",
+    "name",
+    "responsible_user_id",
+    "created_by",
+    "updated_by",
+    "created_at",
+    "updated_at",
+    "request_id",
+    "tags_to_add",
+    "tags_to_delete",
+    "custom_fields_values",
+    "_embedded",
+)
+#: Wire keys a plain dict given for a CompanyEmbedded keeps.
+_KEYS_CompanyEmbedded: tuple[str, ...] = ("tags", "contacts")
+#: Wire keys a plain dict given for a ComplexLeadEmbedded keeps.
+_KEYS_ComplexLeadEmbedded: tuple[str, ...] = ("tags", "metadata", "contacts", "companies", "source")
+#: Wire keys a plain dict given for a Contact keeps.
+_KEYS_Contact: tuple[str, ...] = (
+    "id",
+    "name",
+    "first_name",
+    "last_name",
+    "responsible_user_id",
+    "created_by",
+    "updated_by",
+    "created_at",
+    "updated_at",
+    "request_id",
+    "tags_to_add",
+    "tags_to_delete",
+    "custom_fields_values",
+    "_embedded",
+)
+#: Wire keys a plain dict given for a ContactEmbedded keeps.
+_KEYS_ContactEmbedded: tuple[str, ...] = ("tags", "companies")
+#: Wire keys a plain dict given for a CustomerEmbedded keeps.
+_KEYS_CustomerEmbedded: tuple[str, ...] = ("tags", "segments", "contacts", "companies")
+#: Wire keys a plain dict given for a EmbeddedEntity keeps.
+_KEYS_EmbeddedEntity: tuple[str, ...] = ("id", "is_main")
+#: Wire keys a plain dict given for a FieldValues keeps.
+_KEYS_FieldValues: tuple[str, ...] = ("field_id", "field_code", "values")
+#: Wire keys a plain dict given for a Lead keeps.
+_KEYS_Lead: tuple[str, ...] = (
+    "id",
+    "name",
+    "price",
+    "responsible_user_id",
+    "status_id",
+    "pipeline_id",
+    "loss_reason_id",
+    "created_by",
+    "updated_by",
+    "created_at",
+    "updated_at",
+    "closed_at",
+    "visitor_uid",
+    "request_id",
+    "tags_to_add",
+    "tags_to_delete",
+    "custom_fields_values",
+    "_embedded",
+)
+#: Wire keys a plain dict given for a LeadEmbedded keeps.
+_KEYS_LeadEmbedded: tuple[str, ...] = ("tags", "contacts", "companies", "source")
+#: Wire keys a plain dict given for a LeadSource keeps.
+_KEYS_LeadSource: tuple[str, ...] = ("external_id", "type")
+#: Wire keys a plain dict given for a PipelineEmbedded keeps.
+_KEYS_PipelineEmbedded: tuple[str, ...] = ("statuses",)
+#: Wire keys a plain dict given for a Rights keeps.
+_KEYS_Rights: tuple[str, ...] = (
+    "leads",
+    "contacts",
+    "companies",
+    "tasks",
+    "mail_access",
+    "catalog_access",
+    "files_access",
+    "status_rights",
+    "catalog_rights",
+    "is_admin",
+    "is_free",
+    "group_id",
+    "role_id",
+)
+#: Wire keys a plain dict given for a Status keeps.
+_KEYS_Status: tuple[str, ...] = ("id", "name", "sort", "color", "request_id", "descriptions", "updated_at")
+#: Wire keys a plain dict given for a StatusDescription keeps.
+_KEYS_StatusDescription: tuple[str, ...] = ("level", "description")
+#: Wire keys a plain dict given for a TransactionEmbedded keeps.
+_KEYS_TransactionEmbedded: tuple[str, ...] = ("catalog_elements",)
+#: Wire keys a plain dict given for a UnsortedEmbedded keeps.
+_KEYS_UnsortedEmbedded: tuple[str, ...] = ("leads", "contacts", "companies")
+
+
+#: The fields of Call written as they are: how to read each, and its allowed types.
+_CHECKS_Call: tuple[FieldCheck, ...] = (
+    FieldCheck("direction", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("duration", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("source", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("phone", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("uniq", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("link", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("call_result", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("call_status", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("call_responsible", (str, int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("responsible_user_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("created_by", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("updated_by", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("created_at", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("updated_at", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("request_id", (str, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_call(objs: Sequence[Call], what: str = "Call") -> None:
+    """Raise ConfigError naming the field when a Call holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(objs, _CHECKS_Call, what, ())
+
+
+class CatalogWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.catalog.Catalog` (what a save sends)."""
+
+    id: Any = UNSET
+    """Catalog id; set on update (save() PATCHes objects that have one), absent on create."""
+    name: Any = UNSET
+    """Catalog name."""
+    sort: Any = UNSET
+    """Sort order."""
+    type: Any = UNSET
+    """regular, invoices, products or suppliers (set on create; one of each but regular)."""
+    can_add_elements: Any = UNSET
+    """Whether elements can be added in the interface."""
+    can_show_in_cards: Any = UNSET
+    """Whether the catalog is shown in entity cards."""
+    can_link_multiple: Any = UNSET
+    """Whether an entity may link several elements."""
+    request_id: Any = UNSET
+    """Your id for this object in a batch create; the answer echoes it (save() fills it when unset)."""
+    updated_at: Any = UNSET
+    """The caller's value on add; set by save() on update."""
+
+
+def write_catalog(o: Catalog) -> CatalogWrite:
+    """The write form of one Catalog (checked by :func:`check_catalog` first)."""
+    w = CatalogWrite(
+        o.id,
+        o.name,
+        o.sort,
+        o.type,
+        o.can_add_elements,
+        o.can_show_in_cards,
+        o.can_link_multiple,
+        o.request_id,
+    )
+    w.updated_at = UNSET if isinstance(o.id, int) else o.updated_at
+    return w
+
+
+def write_catalog_many(items: list[Catalog]) -> list[CatalogWrite]:
+    """The write forms of several Catalog objects (one comprehension, no call per object)."""
+    return [
+        CatalogWrite(
+            o.id,
+            o.name,
+            o.sort,
+            o.type,
+            o.can_add_elements,
+            o.can_show_in_cards,
+            o.can_link_multiple,
+            o.request_id,
+        )
+        for o in items
+    ]
+
+
+#: The fields of Catalog written as they are: how to read each, and its allowed types.
+_CHECKS_Catalog: tuple[FieldCheck, ...] = (
+    FieldCheck("id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("name", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("sort", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("type", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("can_add_elements", (bool, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("can_show_in_cards", (bool, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("can_link_multiple", (bool, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("request_id", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("updated_at", (int, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_catalog(objs: Sequence[Catalog], what: str = "Catalog") -> None:
+    """Raise ConfigError naming the field when a Catalog holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_Catalog,
+        what,
+        (),
+        refused=(
+            ("created_by", "Catalog.created_by is read only (set by the server), so it is not sent", False),
+            ("updated_by", "Catalog.updated_by is read only (set by the server), so it is not sent", False),
+            ("created_at", "Catalog.created_at is read only (set by the server), so it is not sent", False),
+            (
+                "can_be_deleted",
+                "Catalog.can_be_deleted is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "sdk_widget_code",
+                "Catalog.sdk_widget_code is read only (set by the server), so it is not sent",
+                False,
+            ),
+            ("account_id", "Catalog.account_id is read only (set by the server), so it is not sent", False),
+            ("links", "Catalog.links is read only (set by the server), so it is not sent", False),
+        ),
+    )
+
+
+class CatalogElementWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.catalog_element.CatalogElement` (what a save sends)."""
+
+    id: Any = UNSET
+    """Element id; set on update (save() PATCHes objects that have one), absent on create."""
+    name: Any = UNSET
+    """Element name."""
+    currency_id: Any = UNSET
+    """Currency of the element (products)."""
+    request_id: Any = UNSET
+    """Your id for this object in a batch create; the answer echoes it (save() fills it when unset)."""
+    custom_fields_values: Any = UNSET
+    """Custom field values (the catalog's fields; null when none); on write a patch by field."""
+    updated_at: Any = UNSET
+    """The caller's value on add; set by save() on update."""
+
+
+def write_catalog_element(o: CatalogElement) -> CatalogElementWrite:
+    """The write form of one CatalogElement (checked by :func:`check_catalog_element` first)."""
+    w = CatalogElementWrite(
+        o.id,
+        o.name,
+        o.currency_id,
+        o.request_id,
+    )
+    v_custom_fields_values = o.custom_fields_values
+    w.custom_fields_values = (
+        write_field_values_many(v_custom_fields_values)
+        if type(v_custom_fields_values) is list
+        and set(map(type, v_custom_fields_values)) <= _ONLY_FieldValues
+        else nested_list(
+            v_custom_fields_values,
+            write_field_values,
+            FieldValues,
+            _KEYS_FieldValues,
+            "CatalogElement.custom_fields_values",
+            write_field_values_many,
+        )
+    )
+    w.updated_at = UNSET if isinstance(o.id, int) else o.updated_at
+    return w
+
+
+#: The fields of CatalogElement written as they are: how to read each, and its allowed types.
+_CHECKS_CatalogElement: tuple[FieldCheck, ...] = (
+    FieldCheck("id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("name", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("custom_fields_values", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("currency_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("request_id", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("updated_at", (int, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_catalog_element(objs: Sequence[CatalogElement], what: str = "CatalogElement") -> None:
+    """Raise ConfigError naming the field when a CatalogElement holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_CatalogElement,
+        what,
+        (("custom_fields_values", FieldValues, check_field_values, True),),
+        refused=(
+            (
+                "catalog_id",
+                "CatalogElement.catalog_id is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "created_by",
+                "CatalogElement.created_by is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "updated_by",
+                "CatalogElement.updated_by is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "created_at",
+                "CatalogElement.created_at is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "is_deleted",
+                "CatalogElement.is_deleted is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "invoice_link",
+                "CatalogElement.invoice_link is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "account_id",
+                "CatalogElement.account_id is read only (set by the server), so it is not sent",
+                False,
+            ),
+            ("links", "CatalogElement.links is read only (set by the server), so it is not sent", False),
+            (
+                "embedded",
+                "CatalogElement.embedded is read only (set by the server), so it is not sent",
+                False,
+            ),
+        ),
+    )
+
+
+#: The fields of CatalogElementLinkMetadata written as they are: how to read each, and its allowed types.
+_CHECKS_CatalogElementLinkMetadata: tuple[FieldCheck, ...] = (
+    FieldCheck("quantity", (int, float, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("catalog_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("price_id", (int, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_catalog_element_link_metadata(
+    objs: Sequence[CatalogElementLinkMetadata], what: str = "CatalogElementLinkMetadata"
+) -> None:
+    """Raise ConfigError naming the field when a CatalogElementLinkMetadata holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(objs, _CHECKS_CatalogElementLinkMetadata, what, ())
+
+
+#: The fields of ChainedList written as they are: how to read each, and its allowed types.
+_CHECKS_ChainedList: tuple[FieldCheck, ...] = (
+    FieldCheck("title", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("catalog_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("parent_catalog_id", (int, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_chained_list(objs: Sequence[ChainedList], what: str = "ChainedList") -> None:
+    """Raise ConfigError naming the field when a ChainedList holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(objs, _CHECKS_ChainedList, what, ())
+
+
+class ChatTemplateWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.chat_template.ChatTemplate` (what a save sends)."""
+
+    id: Any = UNSET
+    """Template id; set on update (save() PATCHes objects that have one), absent on create."""
+    name: Any = UNSET
+    """Template name (required)."""
+    content: Any = UNSET
+    """The text (required)."""
+    is_editable: Any = UNSET
+    """Whether it can be edited in the interface."""
+    external_id: Any = UNSET
+    """Your id of the template."""
+    type: Any = UNSET
+    """amocrm or waba."""
+    buttons: Any = UNSET
+    """Buttons."""
+    waba_header: Any = UNSET
+    """waba: the header."""
+    waba_footer: Any = UNSET
+    """waba: the footer."""
+    waba_category: Any = UNSET
+    """waba: UTILITY, AUTHENTICATION or MARKETING."""
+    waba_language: Any = UNSET
+    """waba: the language."""
+    waba_examples: Any = UNSET
+    """waba: examples of the placeholders."""
+    request_id: Any = UNSET
+    """Your id for this object in a batch create; the answer echoes it (save() fills it when unset)."""
+    attachment: Any = UNSET
+    """An attached file (null when none; None is not sent)."""
+    updated_at: Any = UNSET
+    """The caller's value on add; set by save() on update."""
+
+
+def write_chat_template(o: ChatTemplate) -> ChatTemplateWrite:
+    """The write form of one ChatTemplate (checked by :func:`check_chat_template` first)."""
+    w = ChatTemplateWrite(
+        o.id,
+        o.name,
+        o.content,
+        o.is_editable,
+        o.external_id,
+        o.type,
+        o.buttons,
+        o.waba_header,
+        o.waba_footer,
+        o.waba_category,
+        o.waba_language,
+        o.waba_examples,
+        o.request_id,
+    )
+    w.attachment = placeholder(o.attachment)
+    w.updated_at = UNSET if isinstance(o.id, int) else o.updated_at
+    return w
+
+
+#: The fields of ChatTemplate written as they are: how to read each, and its allowed types.
+_CHECKS_ChatTemplate: tuple[FieldCheck, ...] = (
+    FieldCheck("id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("name", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("content", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("is_editable", (bool, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("external_id", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("type", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("buttons", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("attachment", (ChatTemplateAttachment, dict, list, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("waba_header", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("waba_footer", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("waba_category", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("waba_language", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("waba_examples", (dict, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("request_id", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("updated_at", (int, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_chat_template(objs: Sequence[ChatTemplate], what: str = "ChatTemplate") -> None:
+    """Raise ConfigError naming the field when a ChatTemplate holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_ChatTemplate,
+        what,
+        (
+            ("buttons", ChatTemplateButton, check_chat_template_button, True),
+            ("attachment", ChatTemplateAttachment, check_chat_template_attachment, False),
+        ),
+        refused=(
+            (
+                "account_id",
+                "ChatTemplate.account_id is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "created_at",
+                "ChatTemplate.created_at is read only (set by the server), so it is not sent",
+                False,
+            ),
+            ("links", "ChatTemplate.links is read only (set by the server), so it is not sent", False),
+            ("embedded", "ChatTemplate.embedded is read only (set by the server), so it is not sent", False),
+        ),
+    )
+
+
+#: The fields of ChatTemplateAttachment written as they are: how to read each, and its allowed types.
+_CHECKS_ChatTemplateAttachment: tuple[FieldCheck, ...] = (
+    FieldCheck("id", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("name", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("type", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("is_external", (bool, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_chat_template_attachment(
+    objs: Sequence[ChatTemplateAttachment], what: str = "ChatTemplateAttachment"
+) -> None:
+    """Raise ConfigError naming the field when a ChatTemplateAttachment holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(objs, _CHECKS_ChatTemplateAttachment, what, ())
+
+
+#: The fields of ChatTemplateButton written as they are: how to read each, and its allowed types.
+_CHECKS_ChatTemplateButton: tuple[FieldCheck, ...] = (
+    FieldCheck("type", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("text", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("url", (str, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_chat_template_button(objs: Sequence[ChatTemplateButton], what: str = "ChatTemplateButton") -> None:
+    """Raise ConfigError naming the field when a ChatTemplateButton holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(objs, _CHECKS_ChatTemplateButton, what, ())
+
+
+class CompanyWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.company.Company` (what a save sends)."""
+
+    id: Any = UNSET
+    """Company id; set on update (save() PATCHes objects that have one), absent on create."""
+    name: Any = UNSET
+    """Company name."""
+    responsible_user_id: Any = UNSET
+    """Responsible user id."""
+    created_by: Any = UNSET
+    """Id of the user who created the company (0: robot/API); on create only."""
+    updated_by: Any = UNSET
+    """Id of the user who changed the company last (0: robot/API)."""
+    created_at: Any = UNSET
+    """Creation time (unix seconds)."""
+    updated_at: Any = UNSET
+    """Last change (unix seconds); sent only when you set it."""
+    request_id: Any = UNSET
+    """Your id for this object in a batch create; the answer echoes it (save() fills it when unset)."""
+    tags_to_add: Any = UNSET
+    """Tags to add without touching the others (each by id or name; write only)."""
+    tags_to_delete: Any = UNSET
+    """Tags to remove without touching the others (each by id or name; write only)."""
+    custom_fields_values: Any = UNSET
+    """Custom field values (null when none); on write a patch by field."""
+    embedded: Any = msgspec.field(default=UNSET, name="_embedded")
+    """Tags, and what with= asked for."""
+
+
+def write_company(o: Company) -> CompanyWrite:
+    """The write form of one Company (checked by :func:`check_company` first)."""
+    w = CompanyWrite(
+        o.id,
+        o.name,
+        o.responsible_user_id,
+        o.created_by,
+        o.updated_by,
+        o.created_at,
+        o.updated_at,
+        o.request_id,
+        o.tags_to_add,
+        o.tags_to_delete,
+    )
+    v_custom_fields_values = o.custom_fields_values
+    w.custom_fields_values = (
+        write_field_values_many(v_custom_fields_values)
+        if type(v_custom_fields_values) is list
+        and set(map(type, v_custom_fields_values)) <= _ONLY_FieldValues
+        else nested_list(
+            v_custom_fields_values,
+            write_field_values,
+            FieldValues,
+            _KEYS_FieldValues,
+            "Company.custom_fields_values",
+            write_field_values_many,
+        )
+    )
+    w.embedded = nested(
+        o.embedded, write_company_embedded, CompanyEmbedded, _KEYS_CompanyEmbedded, "Company.embedded"
+    )
+    return w
+
+
+#: The fields of Company written as they are: how to read each, and its allowed types.
+_CHECKS_Company: tuple[FieldCheck, ...] = (
+    FieldCheck("id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("name", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("responsible_user_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("created_by", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("updated_by", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("created_at", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("updated_at", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("custom_fields_values", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("request_id", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("tags_to_add", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("tags_to_delete", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("embedded", (CompanyEmbedded, dict, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_company(objs: Sequence[Company], what: str = "Company") -> None:
+    """Raise ConfigError naming the field when a Company holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_Company,
+        what,
+        (
+            ("custom_fields_values", FieldValues, check_field_values, True),
+            ("tags_to_add", Tag, check_tag, True),
+            ("tags_to_delete", Tag, check_tag, True),
+            ("embedded", CompanyEmbedded, check_company_embedded, False),
+        ),
+        refused=(
+            ("group_id", "Company.group_id is read only (set by the server), so it is not sent", False),
+            (
+                "closest_task_at",
+                "Company.closest_task_at is read only (set by the server), so it is not sent",
+                False,
+            ),
+            ("is_deleted", "Company.is_deleted is read only (set by the server), so it is not sent", False),
+            ("account_id", "Company.account_id is read only (set by the server), so it is not sent", False),
+            ("links", "Company.links is read only (set by the server), so it is not sent", False),
+        ),
+    )
+
+
+class CompanyEmbeddedWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.company.CompanyEmbedded` (what a save sends)."""
+
+    tags: Any = UNSET
+    """Tags (always sent, [] when none); on write the new tag list (by id or name), null removes them all."""
+    contacts: Any = UNSET
+    """with=contacts: linked contacts; on create, the contacts to link."""
+
+
+def write_company_embedded(o: CompanyEmbedded) -> CompanyEmbeddedWrite:
+    """The write form of one CompanyEmbedded (checked by :func:`check_company_embedded` first)."""
+    w = CompanyEmbeddedWrite(
+        o.tags,
+    )
+    v_contacts = o.contacts
+    w.contacts = (
+        write_embedded_entity_many(v_contacts)
+        if type(v_contacts) is list and set(map(type, v_contacts)) <= _ONLY_EmbeddedEntity
+        else nested_list(
+            v_contacts,
+            write_embedded_entity,
+            EmbeddedEntity,
+            _KEYS_EmbeddedEntity,
+            "CompanyEmbedded.contacts",
+            write_embedded_entity_many,
+        )
+    )
+    return w
+
+
+#: The fields of CompanyEmbedded written as they are: how to read each, and its allowed types.
+_CHECKS_CompanyEmbedded: tuple[FieldCheck, ...] = (
+    FieldCheck("tags", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("contacts", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_company_embedded(objs: Sequence[CompanyEmbedded], what: str = "CompanyEmbedded") -> None:
+    """Raise ConfigError naming the field when a CompanyEmbedded holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_CompanyEmbedded,
+        what,
+        (
+            ("tags", Tag, check_tag, True),
+            ("contacts", EmbeddedEntity, check_embedded_entity, True),
+        ),
+        refused=(
+            ("leads", "CompanyEmbedded.leads is read only (set by the server), so it is not sent", False),
+            (
+                "customers",
+                "CompanyEmbedded.customers is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "catalog_elements",
+                "CompanyEmbedded.catalog_elements is read only (set by the server), so it is not sent",
+                False,
+            ),
+        ),
+    )
+
+
+class ComplexLeadWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.complex_lead.ComplexLead` (what a save sends)."""
+
+    name: Any = UNSET
+    """Lead name."""
+    price: Any = UNSET
+    """Budget."""
+    responsible_user_id: Any = UNSET
+    """Responsible user id."""
+    status_id: Any = UNSET
+    """Status (stage) id."""
+    pipeline_id: Any = UNSET
+    """Pipeline id."""
+    created_by: Any = UNSET
+    """Id of the creating user (0: robot/API)."""
+    updated_by: Any = UNSET
+    """Id of the changing user (0: robot/API)."""
+    created_at: Any = UNSET
+    """Creation time (unix seconds)."""
+    updated_at: Any = UNSET
+    """Last change (unix seconds)."""
+    closed_at: Any = UNSET
+    """Close time (unix seconds)."""
+    loss_reason_id: Any = UNSET
+    """Loss reason id."""
+    visitor_uid: Any = UNSET
+    """Visitor uid of a site form (uuid)."""
+    request_id: Any = UNSET
+    """Your id for this lead; the answer lists it in request_id (each chunk counts from 0 when unset)."""
+    custom_fields_values: Any = UNSET
+    """Custom field values (at most 40)."""
+    embedded: Any = msgspec.field(default=UNSET, name="_embedded")
+    """The new contact and company, tags, source and unsorted metadata."""
+
+
+def write_complex_lead(o: ComplexLead) -> ComplexLeadWrite:
+    """The write form of one ComplexLead (checked by :func:`check_complex_lead` first)."""
+    w = ComplexLeadWrite(
+        o.name,
+        o.price,
+        o.responsible_user_id,
+        o.status_id,
+        o.pipeline_id,
+        o.created_by,
+        o.updated_by,
+        o.created_at,
+        o.updated_at,
+        o.closed_at,
+        o.loss_reason_id,
+        o.visitor_uid,
+        o.request_id,
+    )
+    v_custom_fields_values = o.custom_fields_values
+    w.custom_fields_values = (
+        write_field_values_many(v_custom_fields_values)
+        if type(v_custom_fields_values) is list
+        and set(map(type, v_custom_fields_values)) <= _ONLY_FieldValues
+        else nested_list(
+            v_custom_fields_values,
+            write_field_values,
+            FieldValues,
+            _KEYS_FieldValues,
+            "ComplexLead.custom_fields_values",
+            write_field_values_many,
+        )
+    )
+    w.embedded = nested(
+        o.embedded,
+        write_complex_lead_embedded,
+        ComplexLeadEmbedded,
+        _KEYS_ComplexLeadEmbedded,
+        "ComplexLead.embedded",
+    )
+    return w
+
+
+#: The fields of ComplexLead written as they are: how to read each, and its allowed types.
+_CHECKS_ComplexLead: tuple[FieldCheck, ...] = (
+    FieldCheck("name", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("price", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("responsible_user_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("status_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("pipeline_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("created_by", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("updated_by", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("created_at", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("updated_at", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("closed_at", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("loss_reason_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("visitor_uid", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("custom_fields_values", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("request_id", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("embedded", (ComplexLeadEmbedded, dict, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_complex_lead(objs: Sequence[ComplexLead], what: str = "ComplexLead") -> None:
+    """Raise ConfigError naming the field when a ComplexLead holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_ComplexLead,
+        what,
+        (
+            ("custom_fields_values", FieldValues, check_field_values, True),
+            ("embedded", ComplexLeadEmbedded, check_complex_lead_embedded, False),
+        ),
+    )
+
+
+class ComplexLeadEmbeddedWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.complex_lead.ComplexLeadEmbedded` (what a save sends)."""
+
+    tags: Any = UNSET
+    """Tags (by id or name)."""
+    metadata: Any = UNSET
+    """Creates the lead as an incoming (unsorted) one with this metadata."""
+    contacts: Any = UNSET
+    """At most one new contact (a full object; linked to the new company)."""
+    companies: Any = UNSET
+    """At most one new company (a full object)."""
+    source: Any = UNSET
+    """A registered source picked by its external_id."""
+
+
+def write_complex_lead_embedded(o: ComplexLeadEmbedded) -> ComplexLeadEmbeddedWrite:
+    """The write form of one ComplexLeadEmbedded (checked by :func:`check_complex_lead_embedded` first)."""
+    w = ComplexLeadEmbeddedWrite(
+        o.tags,
+        o.metadata,
+    )
+    w.contacts = nested_list(
+        o.contacts, write_contact, Contact, _KEYS_Contact, "ComplexLeadEmbedded.contacts", None
+    )
+    w.companies = nested_list(
+        o.companies, write_company, Company, _KEYS_Company, "ComplexLeadEmbedded.companies", None
+    )
+    w.source = nested(o.source, write_lead_source, LeadSource, _KEYS_LeadSource, "ComplexLeadEmbedded.source")
+    return w
+
+
+#: The fields of ComplexLeadEmbedded written as they are: how to read each, and its allowed types.
+_CHECKS_ComplexLeadEmbedded: tuple[FieldCheck, ...] = (
+    FieldCheck("tags", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("contacts", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("companies", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("source", (LeadSource, dict, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("metadata", (ComplexLeadMetadata, dict, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_complex_lead_embedded(
+    objs: Sequence[ComplexLeadEmbedded], what: str = "ComplexLeadEmbedded"
+) -> None:
+    """Raise ConfigError naming the field when a ComplexLeadEmbedded holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_ComplexLeadEmbedded,
+        what,
+        (
+            ("tags", Tag, check_tag, True),
+            ("contacts", Contact, check_contact, True),
+            ("companies", Company, check_company, True),
+            ("source", LeadSource, check_lead_source, False),
+            ("metadata", ComplexLeadMetadata, check_complex_lead_metadata, False),
+        ),
+    )
+
+
+#: The fields of ComplexLeadMetadata written as they are: how to read each, and its allowed types.
+_CHECKS_ComplexLeadMetadata: tuple[FieldCheck, ...] = (
+    FieldCheck("category", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("form_id", (str, int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("form_name", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("form_page", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("form_sent_at", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("form_type", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("ip", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("referer", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("visitor_uid", (str, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_complex_lead_metadata(
+    objs: Sequence[ComplexLeadMetadata], what: str = "ComplexLeadMetadata"
+) -> None:
+    """Raise ConfigError naming the field when a ComplexLeadMetadata holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(objs, _CHECKS_ComplexLeadMetadata, what, ())
+
+
+class ContactWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.contact.Contact` (what a save sends)."""
+
+    id: Any = UNSET
+    """Contact id; set on update (save() PATCHes objects that have one), absent on create."""
+    name: Any = UNSET
+    """Full name (built from the first and last name when left out)."""
+    first_name: Any = UNSET
+    """First name."""
+    last_name: Any = UNSET
+    """Last name."""
+    responsible_user_id: Any = UNSET
+    """Responsible user id."""
+    created_by: Any = UNSET
+    """Id of the user who created the contact (0: robot/API); on create only."""
+    updated_by: Any = UNSET
+    """Id of the user who changed the contact last (0: robot/API)."""
+    created_at: Any = UNSET
+    """Creation time (unix seconds)."""
+    updated_at: Any = UNSET
+    """Last change (unix seconds); sent only when you set it."""
+    request_id: Any = UNSET
+    """Your id for this object in a batch create; the answer echoes it (save() fills it when unset)."""
+    tags_to_add: Any = UNSET
+    """Tags to add without touching the others (each by id or name; write only)."""
+    tags_to_delete: Any = UNSET
+    """Tags to remove without touching the others (each by id or name; write only)."""
+    custom_fields_values: Any = UNSET
+    """Custom field values (PHONE, EMAIL...; null when none); on write a patch by field."""
+    embedded: Any = msgspec.field(default=UNSET, name="_embedded")
+    """Tags, the company, and what with= asked for."""
+
+
+def write_contact(o: Contact) -> ContactWrite:
+    """The write form of one Contact (checked by :func:`check_contact` first)."""
+    w = ContactWrite(
+        o.id,
+        o.name,
+        o.first_name,
+        o.last_name,
+        o.responsible_user_id,
+        o.created_by,
+        o.updated_by,
+        o.created_at,
+        o.updated_at,
+        o.request_id,
+        o.tags_to_add,
+        o.tags_to_delete,
+    )
+    v_custom_fields_values = o.custom_fields_values
+    w.custom_fields_values = (
+        write_field_values_many(v_custom_fields_values)
+        if type(v_custom_fields_values) is list
+        and set(map(type, v_custom_fields_values)) <= _ONLY_FieldValues
+        else nested_list(
+            v_custom_fields_values,
+            write_field_values,
+            FieldValues,
+            _KEYS_FieldValues,
+            "Contact.custom_fields_values",
+            write_field_values_many,
+        )
+    )
+    w.embedded = nested(
+        o.embedded, write_contact_embedded, ContactEmbedded, _KEYS_ContactEmbedded, "Contact.embedded"
+    )
+    return w
+
+
+#: The fields of Contact written as they are: how to read each, and its allowed types.
+_CHECKS_Contact: tuple[FieldCheck, ...] = (
+    FieldCheck("id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("name", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("first_name", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("last_name", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("responsible_user_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("created_by", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("updated_by", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("created_at", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("updated_at", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("custom_fields_values", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("request_id", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("tags_to_add", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("tags_to_delete", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("embedded", (ContactEmbedded, dict, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_contact(objs: Sequence[Contact], what: str = "Contact") -> None:
+    """Raise ConfigError naming the field when a Contact holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_Contact,
+        what,
+        (
+            ("custom_fields_values", FieldValues, check_field_values, True),
+            ("tags_to_add", Tag, check_tag, True),
+            ("tags_to_delete", Tag, check_tag, True),
+            ("embedded", ContactEmbedded, check_contact_embedded, False),
+        ),
+        refused=(
+            ("group_id", "Contact.group_id is read only (set by the server), so it is not sent", False),
+            (
+                "closest_task_at",
+                "Contact.closest_task_at is read only (set by the server), so it is not sent",
+                False,
+            ),
+            ("is_deleted", "Contact.is_deleted is read only (set by the server), so it is not sent", False),
+            ("is_unsorted", "Contact.is_unsorted is read only (set by the server), so it is not sent", False),
+            ("account_id", "Contact.account_id is read only (set by the server), so it is not sent", False),
+            ("links", "Contact.links is read only (set by the server), so it is not sent", False),
+        ),
+    )
+
+
+#: The fields of ContactChat written as they are: how to read each, and its allowed types.
+_CHECKS_ContactChat: tuple[FieldCheck, ...] = (
+    FieldCheck("chat_id", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("contact_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("request_id", (str, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_contact_chat(objs: Sequence[ContactChat], what: str = "ContactChat") -> None:
+    """Raise ConfigError naming the field when a ContactChat holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(objs, _CHECKS_ContactChat, what, ())
+
+
+class ContactEmbeddedWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.contact.ContactEmbedded` (what a save sends)."""
+
+    tags: Any = UNSET
+    """Tags (always sent, [] when none); on write the new tag list (by id or name), null removes them all."""
+    companies: Any = UNSET
+    """The contact's company (at most one); on create, the company to link."""
+
+
+def write_contact_embedded(o: ContactEmbedded) -> ContactEmbeddedWrite:
+    """The write form of one ContactEmbedded (checked by :func:`check_contact_embedded` first)."""
+    w = ContactEmbeddedWrite(
+        o.tags,
+    )
+    v_companies = o.companies
+    w.companies = (
+        write_embedded_entity_many(v_companies)
+        if type(v_companies) is list and set(map(type, v_companies)) <= _ONLY_EmbeddedEntity
+        else nested_list(
+            v_companies,
+            write_embedded_entity,
+            EmbeddedEntity,
+            _KEYS_EmbeddedEntity,
+            "ContactEmbedded.companies",
+            write_embedded_entity_many,
+        )
+    )
+    return w
+
+
+#: The fields of ContactEmbedded written as they are: how to read each, and its allowed types.
+_CHECKS_ContactEmbedded: tuple[FieldCheck, ...] = (
+    FieldCheck("tags", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("companies", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_contact_embedded(objs: Sequence[ContactEmbedded], what: str = "ContactEmbedded") -> None:
+    """Raise ConfigError naming the field when a ContactEmbedded holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_ContactEmbedded,
+        what,
+        (
+            ("tags", Tag, check_tag, True),
+            ("companies", EmbeddedEntity, check_embedded_entity, True),
+        ),
+        refused=(
+            ("leads", "ContactEmbedded.leads is read only (set by the server), so it is not sent", False),
+            (
+                "customers",
+                "ContactEmbedded.customers is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "catalog_elements",
+                "ContactEmbedded.catalog_elements is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "social_profiles",
+                "ContactEmbedded.social_profiles is read only (set by the server), so it is not sent",
+                False,
+            ),
+        ),
+    )
+
+
+class CustomFieldWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.custom_field.CustomField` (what a save sends)."""
+
+    id: Any = UNSET
+    """Field id; set on update (save() PATCHes objects that have one), absent on create."""
+    name: Any = UNSET
+    """Field name."""
+    type: Any = UNSET
+    """Field type, set on create: text, numeric, checkbox, select, multiselect, multitext, date, url, textarea, radiobutton, streetaddress, smart_address, birthday, legal_entity, date_time, price, category, items, tracking_data, linked_entity, org_legal_name, monetary, chained_list, file, payer, supplier."""
+    code: Any = UNSET
+    """Field code (unique; PHONE, EMAIL... for the predefined ones)."""
+    sort: Any = UNSET
+    """Sort order."""
+    group_id: Any = UNSET
+    """The field's group (group ids are strings), null for none."""
+    is_api_only: Any = UNSET
+    """Whether the field is changed through the API only (leads, contacts, companies, customers)."""
+    is_visible: Any = UNSET
+    """Catalog fields: whether the field is shown."""
+    is_required: Any = UNSET
+    """Catalog fields: whether the field is required."""
+    required_statuses: Any = UNSET
+    """Stages at which the field must be filled (leads, contacts, companies)."""
+    settings: Any = UNSET
+    """Catalog fields: type-specific settings."""
+    remind: Any = UNSET
+    """birthday: when to remind (never, day, week, month)."""
+    currency: Any = UNSET
+    """monetary: the currency (ISO code)."""
+    enums: Any = UNSET
+    """The options (select, multiselect, radiobutton, multitext, category...); on write the new list (keep an option's id to keep it)."""
+    nested: Any = UNSET
+    """category (catalogs): the option tree."""
+    chained_lists: Any = UNSET
+    """chained_list: the catalogs chained."""
+    tracking_callback: Any = UNSET
+    """tracking_data: the callback."""
+    search_in: Any = UNSET
+    """linked_entity: where to search (a catalog id, contacts, companies or contacts_and_companies)."""
+    request_id: Any = UNSET
+    """Your id for this object in a batch create; the answer echoes it (save() fills it when unset)."""
+    updated_at: Any = UNSET
+    """Set by save()."""
+
+
+def write_custom_field(o: CustomField) -> CustomFieldWrite:
+    """The write form of one CustomField (checked by :func:`check_custom_field` first)."""
+    w = CustomFieldWrite(
+        o.id,
+        o.name,
+        o.type,
+        o.code,
+        o.sort,
+        o.group_id,
+        o.is_api_only,
+        o.is_visible,
+        o.is_required,
+        o.required_statuses,
+        o.settings,
+        o.remind,
+        o.currency,
+        o.enums,
+        o.nested,
+        o.chained_lists,
+        o.tracking_callback,
+        o.search_in,
+        o.request_id,
+    )
+    return w
+
+
+def write_custom_field_many(items: list[CustomField]) -> list[CustomFieldWrite]:
+    """The write forms of several CustomField objects (one comprehension, no call per object)."""
+    return [
+        CustomFieldWrite(
+            o.id,
+            o.name,
+            o.type,
+            o.code,
+            o.sort,
+            o.group_id,
+            o.is_api_only,
+            o.is_visible,
+            o.is_required,
+            o.required_statuses,
+            o.settings,
+            o.remind,
+            o.currency,
+            o.enums,
+            o.nested,
+            o.chained_lists,
+            o.tracking_callback,
+            o.search_in,
+            o.request_id,
+        )
+        for o in items
+    ]
+
+
+#: The fields of CustomField written as they are: how to read each, and its allowed types.
+_CHECKS_CustomField: tuple[FieldCheck, ...] = (
+    FieldCheck("id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("name", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("type", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("code", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("sort", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("group_id", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("is_api_only", (bool, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("is_visible", (bool, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("is_required", (bool, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("required_statuses", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("settings", (list, tuple, dict, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("remind", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("currency", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("enums", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("nested", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("chained_lists", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("tracking_callback", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("search_in", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("request_id", (str, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_custom_field(objs: Sequence[CustomField], what: str = "CustomField") -> None:
+    """Raise ConfigError naming the field when a CustomField holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_CustomField,
+        what,
+        (
+            ("required_statuses", RequiredStatus, check_required_status, True),
+            ("enums", CustomFieldEnum, check_custom_field_enum, True),
+            ("nested", CustomFieldNested, check_custom_field_nested, True),
+            ("chained_lists", ChainedList, check_chained_list, True),
+        ),
+        refused=(
+            (
+                "entity_type",
+                "CustomField.entity_type is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "catalog_id",
+                "CustomField.catalog_id is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "account_id",
+                "CustomField.account_id is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "is_predefined",
+                "CustomField.is_predefined is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "is_deletable",
+                "CustomField.is_deletable is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "is_computed",
+                "CustomField.is_computed is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "hidden_statuses",
+                "CustomField.hidden_statuses is read only (set by the server), so it is not sent",
+                False,
+            ),
+            ("triggers", "CustomField.triggers is read only (set by the server), so it is not sent", False),
+            ("links", "CustomField.links is read only (set by the server), so it is not sent", False),
+        ),
+    )
+
+
+#: The fields of CustomFieldEnum written as they are: how to read each, and its allowed types.
+_CHECKS_CustomFieldEnum: tuple[FieldCheck, ...] = (
+    FieldCheck("id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("value", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("sort", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("code", (str, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_custom_field_enum(objs: Sequence[CustomFieldEnum], what: str = "CustomFieldEnum") -> None:
+    """Raise ConfigError naming the field when a CustomFieldEnum holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(objs, _CHECKS_CustomFieldEnum, what, ())
+
+
+class CustomFieldGroupWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.custom_field_group.CustomFieldGroup` (what a save sends)."""
+
+    name: Any = UNSET
+    """Group name."""
+    sort: Any = UNSET
+    """Sort order."""
+    fields: Any = UNSET
+    """Ids of the fields in the group; on write the new list."""
+    request_id: Any = UNSET
+    """Your id for this group in a batch create; the answer echoes it."""
+
+
+def write_custom_field_group(o: CustomFieldGroup) -> CustomFieldGroupWrite:
+    """The write form of one CustomFieldGroup (checked by :func:`check_custom_field_group` first)."""
+    w = CustomFieldGroupWrite(
+        o.name,
+        o.sort,
+        o.fields,
+        o.request_id,
+    )
+    return w
+
+
+def write_custom_field_group_many(items: list[CustomFieldGroup]) -> list[CustomFieldGroupWrite]:
+    """The write forms of several CustomFieldGroup objects (one comprehension, no call per object)."""
+    return [
+        CustomFieldGroupWrite(
+            o.name,
+            o.sort,
+            o.fields,
+            o.request_id,
+        )
+        for o in items
+    ]
+
+
+#: The fields of CustomFieldGroup written as they are: how to read each, and its allowed types.
+_CHECKS_CustomFieldGroup: tuple[FieldCheck, ...] = (
+    FieldCheck("name", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("sort", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("fields", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("request_id", (str, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_custom_field_group(objs: Sequence[CustomFieldGroup], what: str = "CustomFieldGroup") -> None:
+    """Raise ConfigError naming the field when a CustomFieldGroup holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_CustomFieldGroup,
+        what,
+        (),
+        refused=(
+            (
+                "entity_type",
+                "CustomFieldGroup.entity_type is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "is_predefined",
+                "CustomFieldGroup.is_predefined is read only (set by the server), so it is not sent",
+                False,
+            ),
+            ("type", "CustomFieldGroup.type is read only (set by the server), so it is not sent", False),
+            ("links", "CustomFieldGroup.links is read only (set by the server), so it is not sent", False),
+        ),
+    )
+
+
+#: The fields of CustomFieldNested written as they are: how to read each, and its allowed types.
+_CHECKS_CustomFieldNested: tuple[FieldCheck, ...] = (
+    FieldCheck("id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("parent_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("value", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("sort", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("request_id", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("parent_request_id", (str, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_custom_field_nested(objs: Sequence[CustomFieldNested], what: str = "CustomFieldNested") -> None:
+    """Raise ConfigError naming the field when a CustomFieldNested holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(objs, _CHECKS_CustomFieldNested, what, ())
+
+
+class CustomerWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.customer.Customer` (what a save sends)."""
+
+    id: Any = UNSET
+    """Customer id; set on update (save() PATCHes objects that have one), absent on create."""
+    name: Any = UNSET
+    """Customer name."""
+    next_price: Any = UNSET
+    """Expected amount of the next purchase."""
+    next_date: Any = UNSET
+    """Expected date of the next purchase (unix seconds)."""
+    responsible_user_id: Any = UNSET
+    """Responsible user id."""
+    status_id: Any = UNSET
+    """Customer status (periodicity mode)."""
+    periodicity: Any = UNSET
+    """Purchase periodicity, in days."""
+    created_by: Any = UNSET
+    """Id of the user who created the customer (0: robot/API); on create only."""
+    updated_by: Any = UNSET
+    """Id of the user who changed the customer last (0: robot/API)."""
+    created_at: Any = UNSET
+    """Creation time (unix seconds)."""
+    request_id: Any = UNSET
+    """Your id for this object in a batch create; the answer echoes it (save() fills it when unset)."""
+    tags_to_add: Any = UNSET
+    """Tags to add without touching the others (each by id or name; write only)."""
+    tags_to_delete: Any = UNSET
+    """Tags to remove without touching the others (each by id or name; write only)."""
+    custom_fields_values: Any = UNSET
+    """Custom field values (null when none); on write a patch by field."""
+    embedded: Any = msgspec.field(default=UNSET, name="_embedded")
+    """Tags, segments, and what with= asked for."""
+    updated_at: Any = UNSET
+    """The caller's value on add; set by save() on update."""
+
+
+def write_customer(o: Customer) -> CustomerWrite:
+    """The write form of one Customer (checked by :func:`check_customer` first)."""
+    w = CustomerWrite(
+        o.id,
+        o.name,
+        o.next_price,
+        o.next_date,
+        o.responsible_user_id,
+        o.status_id,
+        o.periodicity,
+        o.created_by,
+        o.updated_by,
+        o.created_at,
+        o.request_id,
+        o.tags_to_add,
+        o.tags_to_delete,
+    )
+    v_custom_fields_values = o.custom_fields_values
+    w.custom_fields_values = (
+        write_field_values_many(v_custom_fields_values)
+        if type(v_custom_fields_values) is list
+        and set(map(type, v_custom_fields_values)) <= _ONLY_FieldValues
+        else nested_list(
+            v_custom_fields_values,
+            write_field_values,
+            FieldValues,
+            _KEYS_FieldValues,
+            "Customer.custom_fields_values",
+            write_field_values_many,
+        )
+    )
+    w.embedded = nested(
+        o.embedded, write_customer_embedded, CustomerEmbedded, _KEYS_CustomerEmbedded, "Customer.embedded"
+    )
+    w.updated_at = UNSET if isinstance(o.id, int) else o.updated_at
+    return w
+
+
+#: The fields of Customer written as they are: how to read each, and its allowed types.
+_CHECKS_Customer: tuple[FieldCheck, ...] = (
+    FieldCheck("id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("name", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("next_price", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("next_date", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("responsible_user_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("status_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("periodicity", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("created_by", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("updated_by", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("created_at", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("custom_fields_values", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("request_id", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("tags_to_add", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("tags_to_delete", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("embedded", (CustomerEmbedded, dict, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("updated_at", (int, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_customer(objs: Sequence[Customer], what: str = "Customer") -> None:
+    """Raise ConfigError naming the field when a Customer holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_Customer,
+        what,
+        (
+            ("custom_fields_values", FieldValues, check_field_values, True),
+            ("tags_to_add", Tag, check_tag, True),
+            ("tags_to_delete", Tag, check_tag, True),
+            ("embedded", CustomerEmbedded, check_customer_embedded, False),
+        ),
+        refused=(
+            ("group_id", "Customer.group_id is read only (set by the server), so it is not sent", False),
+            (
+                "closest_task_at",
+                "Customer.closest_task_at is read only (set by the server), so it is not sent",
+                False,
+            ),
+            ("is_deleted", "Customer.is_deleted is read only (set by the server), so it is not sent", False),
+            ("ltv", "Customer.ltv is read only (set by the server), so it is not sent", False),
+            (
+                "purchases_count",
+                "Customer.purchases_count is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "average_check",
+                "Customer.average_check is read only (set by the server), so it is not sent",
+                False,
+            ),
+            ("account_id", "Customer.account_id is read only (set by the server), so it is not sent", False),
+            ("links", "Customer.links is read only (set by the server), so it is not sent", False),
+        ),
+    )
+
+
+class CustomerEmbeddedWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.customer.CustomerEmbedded` (what a save sends)."""
+
+    tags: Any = UNSET
+    """Tags (always sent, [] when none); on write the new tag list (by id or name), null removes them all."""
+    segments: Any = UNSET
+    """Segments the customer is in (segments mode); on write the new segment list."""
+    contacts: Any = UNSET
+    """with=contacts: linked contacts {id, is_main}; on create, the contacts to link."""
+    companies: Any = UNSET
+    """with=companies: the linked company; on create, the company to link."""
+
+
+def write_customer_embedded(o: CustomerEmbedded) -> CustomerEmbeddedWrite:
+    """The write form of one CustomerEmbedded (checked by :func:`check_customer_embedded` first)."""
+    w = CustomerEmbeddedWrite(
+        o.tags,
+    )
+    v_segments = o.segments
+    w.segments = (
+        write_embedded_entity_many(v_segments)
+        if type(v_segments) is list and set(map(type, v_segments)) <= _ONLY_EmbeddedEntity
+        else nested_list(
+            v_segments,
+            write_embedded_entity,
+            EmbeddedEntity,
+            _KEYS_EmbeddedEntity,
+            "CustomerEmbedded.segments",
+            write_embedded_entity_many,
+        )
+    )
+    v_contacts = o.contacts
+    w.contacts = (
+        write_embedded_entity_many(v_contacts)
+        if type(v_contacts) is list and set(map(type, v_contacts)) <= _ONLY_EmbeddedEntity
+        else nested_list(
+            v_contacts,
+            write_embedded_entity,
+            EmbeddedEntity,
+            _KEYS_EmbeddedEntity,
+            "CustomerEmbedded.contacts",
+            write_embedded_entity_many,
+        )
+    )
+    v_companies = o.companies
+    w.companies = (
+        write_embedded_entity_many(v_companies)
+        if type(v_companies) is list and set(map(type, v_companies)) <= _ONLY_EmbeddedEntity
+        else nested_list(
+            v_companies,
+            write_embedded_entity,
+            EmbeddedEntity,
+            _KEYS_EmbeddedEntity,
+            "CustomerEmbedded.companies",
+            write_embedded_entity_many,
+        )
+    )
+    return w
+
+
+#: The fields of CustomerEmbedded written as they are: how to read each, and its allowed types.
+_CHECKS_CustomerEmbedded: tuple[FieldCheck, ...] = (
+    FieldCheck("tags", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("segments", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("contacts", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("companies", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_customer_embedded(objs: Sequence[CustomerEmbedded], what: str = "CustomerEmbedded") -> None:
+    """Raise ConfigError naming the field when a CustomerEmbedded holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_CustomerEmbedded,
+        what,
+        (
+            ("tags", Tag, check_tag, True),
+            ("segments", EmbeddedEntity, check_embedded_entity, True),
+            ("contacts", EmbeddedEntity, check_embedded_entity, True),
+            ("companies", EmbeddedEntity, check_embedded_entity, True),
+        ),
+        refused=(
+            (
+                "catalog_elements",
+                "CustomerEmbedded.catalog_elements is read only (set by the server), so it is not sent",
+                False,
+            ),
+        ),
+    )
+
+
+class CustomerStatusWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.customer_status.CustomerStatus` (what a save sends)."""
+
+    name: Any = UNSET
+    """Status name."""
+    sort: Any = UNSET
+    """Sort order."""
+    color: Any = UNSET
+    """Colour, one of the pipeline status palette."""
+    request_id: Any = UNSET
+    """Your id for this object in a batch create; the answer echoes it (create() fills it when unset)."""
+    updated_at: Any = UNSET
+    """Set by save()."""
+
+
+def write_customer_status(o: CustomerStatus) -> CustomerStatusWrite:
+    """The write form of one CustomerStatus (checked by :func:`check_customer_status` first)."""
+    w = CustomerStatusWrite(
+        o.name,
+        o.sort,
+        o.color,
+        o.request_id,
+    )
+    return w
+
+
+def write_customer_status_many(items: list[CustomerStatus]) -> list[CustomerStatusWrite]:
+    """The write forms of several CustomerStatus objects (one comprehension, no call per object)."""
+    return [
+        CustomerStatusWrite(
+            o.name,
+            o.sort,
+            o.color,
+            o.request_id,
+        )
+        for o in items
+    ]
+
+
+#: The fields of CustomerStatus written as they are: how to read each, and its allowed types.
+_CHECKS_CustomerStatus: tuple[FieldCheck, ...] = (
+    FieldCheck("name", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("sort", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("color", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("request_id", (str, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_customer_status(objs: Sequence[CustomerStatus], what: str = "CustomerStatus") -> None:
+    """Raise ConfigError naming the field when a CustomerStatus holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_CustomerStatus,
+        what,
+        (),
+        refused=(
+            (
+                "is_default",
+                "CustomerStatus.is_default is read only (set by the server), so it is not sent",
+                False,
+            ),
+            ("type", "CustomerStatus.type is read only (set by the server), so it is not sent", False),
+            (
+                "conditions",
+                "CustomerStatus.conditions is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "account_id",
+                "CustomerStatus.account_id is read only (set by the server), so it is not sent",
+                False,
+            ),
+            ("links", "CustomerStatus.links is read only (set by the server), so it is not sent", False),
+        ),
+    )
+
+
+#: The fields of EmbeddedCatalogElement written as they are: how to read each, and its allowed types.
+_CHECKS_EmbeddedCatalogElement: tuple[FieldCheck, ...] = (
+    FieldCheck("id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("metadata", (CatalogElementLinkMetadata, dict, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_embedded_catalog_element(
+    objs: Sequence[EmbeddedCatalogElement], what: str = "EmbeddedCatalogElement"
+) -> None:
+    """Raise ConfigError naming the field when a EmbeddedCatalogElement holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_EmbeddedCatalogElement,
+        what,
+        (("metadata", CatalogElementLinkMetadata, check_catalog_element_link_metadata, False),),
+    )
+
+
+class EmbeddedEntityWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.common.EmbeddedEntity` (what a save sends)."""
+
+    id: Any = UNSET
+    """Entity id."""
+    is_main: Any = UNSET
+    """Contacts of a lead: whether it is the main contact."""
+
+
+def write_embedded_entity(o: EmbeddedEntity) -> EmbeddedEntityWrite:
+    """The write form of one EmbeddedEntity (checked by :func:`check_embedded_entity` first)."""
+    w = EmbeddedEntityWrite(
+        o.id,
+        o.is_main,
+    )
+    return w
+
+
+def write_embedded_entity_many(items: list[EmbeddedEntity]) -> list[EmbeddedEntityWrite]:
+    """The write forms of several EmbeddedEntity objects (one comprehension, no call per object)."""
+    return [
+        EmbeddedEntityWrite(
+            o.id,
+            o.is_main,
+        )
+        for o in items
+    ]
+
+
+#: The fields of EmbeddedEntity written as they are: how to read each, and its allowed types.
+_CHECKS_EmbeddedEntity: tuple[FieldCheck, ...] = (
+    FieldCheck("id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("is_main", (bool, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_embedded_entity(objs: Sequence[EmbeddedEntity], what: str = "EmbeddedEntity") -> None:
+    """Raise ConfigError naming the field when a EmbeddedEntity holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_EmbeddedEntity,
+        what,
+        (),
+        refused=(
+            ("links", "EmbeddedEntity.links is read only (set by the server), so it is not sent", False),
+        ),
+    )
+
+
+class EntityFileWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.file.EntityFile` (what a save sends)."""
+
+    file_uuid: Any = UNSET
+    """The drive file's uuid."""
+
+
+def write_entity_file(o: EntityFile) -> EntityFileWrite:
+    """The write form of one EntityFile (checked by :func:`check_entity_file` first)."""
+    w = EntityFileWrite(
+        o.file_uuid,
+    )
+    return w
+
+
+def write_entity_file_many(items: list[EntityFile]) -> list[EntityFileWrite]:
+    """The write forms of several EntityFile objects (one comprehension, no call per object)."""
+    return [
+        EntityFileWrite(
+            o.file_uuid,
+        )
+        for o in items
+    ]
+
+
+#: The fields of EntityFile written as they are: how to read each, and its allowed types.
+_CHECKS_EntityFile: tuple[FieldCheck, ...] = (FieldCheck("file_uuid", (str, NONE_TYPE, UNSET_TYPE)),)
+
+
+def check_entity_file(objs: Sequence[EntityFile], what: str = "EntityFile") -> None:
+    """Raise ConfigError naming the field when a EntityFile holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_EntityFile,
+        what,
+        (),
+        refused=(("links", "EntityFile.links is read only (set by the server), so it is not sent", False),),
+    )
+
+
+#: The fields of EntityLink written as they are: how to read each, and its allowed types.
+_CHECKS_EntityLink: tuple[FieldCheck, ...] = (
+    FieldCheck("entity_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("entity_type", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("to_entity_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("to_entity_type", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("metadata", (LinkMetadata, dict, list, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_entity_link(objs: Sequence[EntityLink], what: str = "EntityLink") -> None:
+    """Raise ConfigError naming the field when a EntityLink holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(objs, _CHECKS_EntityLink, what, (("metadata", LinkMetadata, check_link_metadata, False),))
+
+
+#: The fields of EntityRights written as they are: how to read each, and its allowed types.
+_CHECKS_EntityRights: tuple[FieldCheck, ...] = (
+    FieldCheck("view", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("edit", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("add", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("delete", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("export", (str, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_entity_rights(objs: Sequence[EntityRights], what: str = "EntityRights") -> None:
+    """Raise ConfigError naming the field when a EntityRights holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(objs, _CHECKS_EntityRights, what, ())
+
+
+#: The fields of FieldValue written as they are: how to read each, and its allowed types.
+_CHECKS_FieldValue: tuple[FieldCheck, ...] = (
+    FieldCheck("enum_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("enum_code", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("catalog_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("catalog_element_id", (int, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_field_value(objs: Sequence[FieldValue], what: str = "FieldValue") -> None:
+    """Raise ConfigError naming the field when a FieldValue holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(objs, _CHECKS_FieldValue, what, ())
+
+
+class FieldValuesWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.common.FieldValues` (what a save sends)."""
+
+    field_id: Any = UNSET
+    """Field id."""
+    field_code: Any = UNSET
+    """Field code (PHONE, EMAIL, POSITION...); a field may be written by code instead of id."""
+    values: Any = UNSET
+    """The values; null on write clears the field."""
+
+
+def write_field_values(o: FieldValues) -> FieldValuesWrite:
+    """The write form of one FieldValues (checked by :func:`check_field_values` first)."""
+    w = FieldValuesWrite(
+        o.field_id,
+        o.field_code,
+        o.values,
+    )
+    return w
+
+
+def write_field_values_many(items: list[FieldValues]) -> list[FieldValuesWrite]:
+    """The write forms of several FieldValues objects (one comprehension, no call per object)."""
+    return [
+        FieldValuesWrite(
+            o.field_id,
+            o.field_code,
+            o.values,
+        )
+        for o in items
+    ]
+
+
+#: The fields of FieldValues written as they are: how to read each, and its allowed types.
+_CHECKS_FieldValues: tuple[FieldCheck, ...] = (
+    FieldCheck("field_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("field_code", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("values", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_field_values(objs: Sequence[FieldValues], what: str = "FieldValues") -> None:
+    """Raise ConfigError naming the field when a FieldValues holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_FieldValues,
+        what,
+        (("values", FieldValue, check_field_value, True),),
+        refused=(
+            (
+                "field_name",
+                "FieldValues.field_name is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "field_type",
+                "FieldValues.field_type is read only (set by the server), so it is not sent",
+                False,
+            ),
+        ),
+    )
+
+
+class FollowerWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.follower.Follower` (what a save sends)."""
+
+    user_id: Any = UNSET
+    """The following user."""
+
+
+def write_follower(o: Follower) -> FollowerWrite:
+    """The write form of one Follower (checked by :func:`check_follower` first)."""
+    w = FollowerWrite(
+        o.user_id,
+    )
+    return w
+
+
+def write_follower_many(items: list[Follower]) -> list[FollowerWrite]:
+    """The write forms of several Follower objects (one comprehension, no call per object)."""
+    return [
+        FollowerWrite(
+            o.user_id,
+        )
+        for o in items
+    ]
+
+
+#: The fields of Follower written as they are: how to read each, and its allowed types.
+_CHECKS_Follower: tuple[FieldCheck, ...] = (FieldCheck("user_id", (int, NONE_TYPE, UNSET_TYPE)),)
+
+
+def check_follower(objs: Sequence[Follower], what: str = "Follower") -> None:
+    """Raise ConfigError naming the field when a Follower holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_Follower,
+        what,
+        (),
+        refused=(
+            ("created_at", "Follower.created_at is read only (set by the server), so it is not sent", False),
+            ("created_by", "Follower.created_by is read only (set by the server), so it is not sent", False),
+            ("links", "Follower.links is read only (set by the server), so it is not sent", False),
+        ),
+    )
+
+
+#: The fields of IdRef written as they are: how to read each, and its allowed types.
+_CHECKS_IdRef: tuple[FieldCheck, ...] = (FieldCheck("id", (int, NONE_TYPE, UNSET_TYPE)),)
+
+
+def check_id_ref(objs: Sequence[IdRef], what: str = "IdRef") -> None:
+    """Raise ConfigError naming the field when a IdRef holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(objs, _CHECKS_IdRef, what, ())
+
+
+class LeadWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.lead.Lead` (what a save sends)."""
+
+    id: Any = UNSET
+    """Lead id; set on update (save() PATCHes objects that have one), absent on create."""
+    name: Any = UNSET
+    """Lead name (the service names it when left out)."""
+    price: Any = UNSET
+    """Budget."""
+    responsible_user_id: Any = UNSET
+    """Responsible user id."""
+    status_id: Any = UNSET
+    """Status (stage) id; 142 won, 143 lost. Default: the first stage of the main pipeline."""
+    pipeline_id: Any = UNSET
+    """Pipeline id (needed with 142/143 to say which pipeline)."""
+    loss_reason_id: Any = UNSET
+    """Loss reason id (lost leads), null when none."""
+    created_by: Any = UNSET
+    """Id of the user who created the lead (0: robot/API); on create only."""
+    updated_by: Any = UNSET
+    """Id of the user who changed the lead last (0: robot/API)."""
+    created_at: Any = UNSET
+    """Creation time (unix seconds)."""
+    updated_at: Any = UNSET
+    """Last change (unix seconds); sent only when you set it."""
+    closed_at: Any = UNSET
+    """Close time (unix seconds), null while open."""
+    visitor_uid: Any = UNSET
+    """Visitor uid of a site form (uuid); on create only."""
+    request_id: Any = UNSET
+    """Your id for this object in a batch create; the answer echoes it (save() fills it when unset)."""
+    tags_to_add: Any = UNSET
+    """Tags to add without touching the others (each by id or name; write only)."""
+    tags_to_delete: Any = UNSET
+    """Tags to remove without touching the others (each by id or name; write only)."""
+    custom_fields_values: Any = UNSET
+    """Custom field values (null when the lead has none); on write a patch by field: fields left out keep their values."""
+    embedded: Any = msgspec.field(default=UNSET, name="_embedded")
+    """Tags, linked contacts and companies, and what with= asked for."""
+
+
+def write_lead(o: Lead) -> LeadWrite:
+    """The write form of one Lead (checked by :func:`check_lead` first)."""
+    w = LeadWrite(
+        o.id,
+        o.name,
+        o.price,
+        o.responsible_user_id,
+        o.status_id,
+        o.pipeline_id,
+        o.loss_reason_id,
+        o.created_by,
+        o.updated_by,
+        o.created_at,
+        o.updated_at,
+        o.closed_at,
+        o.visitor_uid,
+        o.request_id,
+        o.tags_to_add,
+        o.tags_to_delete,
+    )
+    v_custom_fields_values = o.custom_fields_values
+    w.custom_fields_values = (
+        write_field_values_many(v_custom_fields_values)
+        if type(v_custom_fields_values) is list
+        and set(map(type, v_custom_fields_values)) <= _ONLY_FieldValues
+        else nested_list(
+            v_custom_fields_values,
+            write_field_values,
+            FieldValues,
+            _KEYS_FieldValues,
+            "Lead.custom_fields_values",
+            write_field_values_many,
+        )
+    )
+    w.embedded = nested(o.embedded, write_lead_embedded, LeadEmbedded, _KEYS_LeadEmbedded, "Lead.embedded")
+    return w
+
+
+#: The fields of Lead written as they are: how to read each, and its allowed types.
+_CHECKS_Lead: tuple[FieldCheck, ...] = (
+    FieldCheck("id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("name", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("price", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("responsible_user_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("status_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("pipeline_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("loss_reason_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("created_by", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("updated_by", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("created_at", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("updated_at", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("closed_at", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("custom_fields_values", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("visitor_uid", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("request_id", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("tags_to_add", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("tags_to_delete", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("embedded", (LeadEmbedded, dict, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_lead(objs: Sequence[Lead], what: str = "Lead") -> None:
+    """Raise ConfigError naming the field when a Lead holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_Lead,
+        what,
+        (
+            ("custom_fields_values", FieldValues, check_field_values, True),
+            ("tags_to_add", Tag, check_tag, True),
+            ("tags_to_delete", Tag, check_tag, True),
+            ("embedded", LeadEmbedded, check_lead_embedded, False),
+        ),
+        refused=(
+            ("group_id", "Lead.group_id is read only (set by the server), so it is not sent", False),
+            ("source_id", "Lead.source_id is read only (set by the server), so it is not sent", False),
+            (
+                "closest_task_at",
+                "Lead.closest_task_at is read only (set by the server), so it is not sent",
+                False,
+            ),
+            ("is_deleted", "Lead.is_deleted is read only (set by the server), so it is not sent", False),
+            ("score", "Lead.score is read only (set by the server), so it is not sent", False),
+            ("account_id", "Lead.account_id is read only (set by the server), so it is not sent", False),
+            ("labor_cost", "Lead.labor_cost is read only (set by the server), so it is not sent", False),
+            (
+                "is_price_modified_by_robot",
+                "Lead.is_price_modified_by_robot is read only (set by the server), so it is not sent",
+                False,
+            ),
+            ("links", "Lead.links is read only (set by the server), so it is not sent", False),
+        ),
+    )
+
+
+class LeadEmbeddedWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.lead.LeadEmbedded` (what a save sends)."""
+
+    tags: Any = UNSET
+    """Tags (always sent, [] when none); on write the new tag list (by id or name), null removes them all."""
+    contacts: Any = UNSET
+    """with=contacts: linked contacts {id, is_main}; on create, the contacts to link."""
+    companies: Any = UNSET
+    """The linked company (at most one); on create, the company to link."""
+    source: Any = UNSET
+    """with=source: the lead's source {id, name}; on create {external_id, type} picks a registered source."""
+
+
+def write_lead_embedded(o: LeadEmbedded) -> LeadEmbeddedWrite:
+    """The write form of one LeadEmbedded (checked by :func:`check_lead_embedded` first)."""
+    w = LeadEmbeddedWrite(
+        o.tags,
+    )
+    v_contacts = o.contacts
+    w.contacts = (
+        write_embedded_entity_many(v_contacts)
+        if type(v_contacts) is list and set(map(type, v_contacts)) <= _ONLY_EmbeddedEntity
+        else nested_list(
+            v_contacts,
+            write_embedded_entity,
+            EmbeddedEntity,
+            _KEYS_EmbeddedEntity,
+            "LeadEmbedded.contacts",
+            write_embedded_entity_many,
+        )
+    )
+    v_companies = o.companies
+    w.companies = (
+        write_embedded_entity_many(v_companies)
+        if type(v_companies) is list and set(map(type, v_companies)) <= _ONLY_EmbeddedEntity
+        else nested_list(
+            v_companies,
+            write_embedded_entity,
+            EmbeddedEntity,
+            _KEYS_EmbeddedEntity,
+            "LeadEmbedded.companies",
+            write_embedded_entity_many,
+        )
+    )
+    w.source = nested(o.source, write_lead_source, LeadSource, _KEYS_LeadSource, "LeadEmbedded.source")
+    return w
+
+
+#: The fields of LeadEmbedded written as they are: how to read each, and its allowed types.
+_CHECKS_LeadEmbedded: tuple[FieldCheck, ...] = (
+    FieldCheck("tags", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("contacts", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("companies", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("source", (LeadSource, dict, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_lead_embedded(objs: Sequence[LeadEmbedded], what: str = "LeadEmbedded") -> None:
+    """Raise ConfigError naming the field when a LeadEmbedded holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_LeadEmbedded,
+        what,
+        (
+            ("tags", Tag, check_tag, True),
+            ("contacts", EmbeddedEntity, check_embedded_entity, True),
+            ("companies", EmbeddedEntity, check_embedded_entity, True),
+            ("source", LeadSource, check_lead_source, False),
+        ),
+        refused=(
+            (
+                "loss_reason",
+                "LeadEmbedded.loss_reason is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "catalog_elements",
+                "LeadEmbedded.catalog_elements is read only (set by the server), so it is not sent",
+                False,
+            ),
+        ),
+    )
+
+
+class LeadSourceWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.lead.LeadSource` (what a save sends)."""
+
+    external_id: Any = UNSET
+    """The source's external id (create only)."""
+    type: Any = UNSET
+    """Source type, widget (create only)."""
+
+
+def write_lead_source(o: LeadSource) -> LeadSourceWrite:
+    """The write form of one LeadSource (checked by :func:`check_lead_source` first)."""
+    w = LeadSourceWrite(
+        o.external_id,
+        o.type,
+    )
+    return w
+
+
+def write_lead_source_many(items: list[LeadSource]) -> list[LeadSourceWrite]:
+    """The write forms of several LeadSource objects (one comprehension, no call per object)."""
+    return [
+        LeadSourceWrite(
+            o.external_id,
+            o.type,
+        )
+        for o in items
+    ]
+
+
+#: The fields of LeadSource written as they are: how to read each, and its allowed types.
+_CHECKS_LeadSource: tuple[FieldCheck, ...] = (
+    FieldCheck("external_id", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("type", (str, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_lead_source(objs: Sequence[LeadSource], what: str = "LeadSource") -> None:
+    """Raise ConfigError naming the field when a LeadSource holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_LeadSource,
+        what,
+        (),
+        refused=(("name", "LeadSource.name is read only (set by the server), so it is not sent", False),),
+    )
+
+
+#: The fields of LinkMetadata written as they are: how to read each, and its allowed types.
+_CHECKS_LinkMetadata: tuple[FieldCheck, ...] = (
+    FieldCheck("main_contact", (bool, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("is_main", (bool, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("quantity", (int, float, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("catalog_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("price_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("updated_by", (int, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_link_metadata(objs: Sequence[LinkMetadata], what: str = "LinkMetadata") -> None:
+    """Raise ConfigError naming the field when a LinkMetadata holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(objs, _CHECKS_LinkMetadata, what, ())
+
+
+class LossReasonWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.loss_reason.LossReason` (what a save sends)."""
+
+    id: Any = UNSET
+    """Loss reason id; set on update, absent on create."""
+    name: Any = UNSET
+    """The reason."""
+    sort: Any = UNSET
+    """Sort order."""
+    request_id: Any = UNSET
+    """Your id for this object in a batch create; the answer echoes it (save() fills it when unset)."""
+    updated_at: Any = UNSET
+    """The caller's value on add; set by save() on update."""
+
+
+def write_loss_reason(o: LossReason) -> LossReasonWrite:
+    """The write form of one LossReason (checked by :func:`check_loss_reason` first)."""
+    w = LossReasonWrite(
+        o.id,
+        o.name,
+        o.sort,
+        o.request_id,
+    )
+    w.updated_at = UNSET if isinstance(o.id, int) else o.updated_at
+    return w
+
+
+def write_loss_reason_many(items: list[LossReason]) -> list[LossReasonWrite]:
+    """The write forms of several LossReason objects (one comprehension, no call per object)."""
+    return [
+        LossReasonWrite(
+            o.id,
+            o.name,
+            o.sort,
+            o.request_id,
+        )
+        for o in items
+    ]
+
+
+#: The fields of LossReason written as they are: how to read each, and its allowed types.
+_CHECKS_LossReason: tuple[FieldCheck, ...] = (
+    FieldCheck("id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("name", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("sort", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("request_id", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("updated_at", (int, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_loss_reason(objs: Sequence[LossReason], what: str = "LossReason") -> None:
+    """Raise ConfigError naming the field when a LossReason holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_LossReason,
+        what,
+        (),
+        refused=(
+            (
+                "created_at",
+                "LossReason.created_at is read only (set by the server), so it is not sent",
+                False,
+            ),
+            ("links", "LossReason.links is read only (set by the server), so it is not sent", False),
+        ),
+    )
+
+
+class NoteWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.note.Note` (what a save sends)."""
+
+    id: Any = UNSET
+    """Note id; set on update (save() PATCHes objects that have one), absent on create."""
+    entity_id: Any = UNSET
+    """Id of the entity the note belongs to (given by the path in the per-entity forms)."""
+    created_by: Any = UNSET
+    """Id of the user who created the note (0: robot/API)."""
+    created_at: Any = UNSET
+    """Creation time (unix seconds)."""
+    updated_at: Any = UNSET
+    """Last change (unix seconds); sent only when you set it."""
+    responsible_user_id: Any = UNSET
+    """Responsible user id."""
+    note_type: Any = UNSET
+    """The note's type (common, call_in, call_out, service_message, sms_in, ...); set on create, never changed."""
+    params: Any = UNSET
+    """The note's data; which keys apply depends on note_type (see the class docstring)."""
+    is_need_to_trigger_digital_pipeline: Any = UNSET
+    """Let the note trigger digital pipeline rules (write only)."""
+    request_id: Any = UNSET
+    """Your id for this object in a batch create; the answer echoes it (save() fills it when unset)."""
+
+
+def write_note(o: Note) -> NoteWrite:
+    """The write form of one Note (checked by :func:`check_note` first)."""
+    w = NoteWrite(
+        o.id,
+        o.entity_id,
+        o.created_by,
+        o.created_at,
+        o.updated_at,
+        o.responsible_user_id,
+        o.note_type,
+        o.params,
+        o.is_need_to_trigger_digital_pipeline,
+        o.request_id,
+    )
+    return w
+
+
+def write_note_many(items: list[Note]) -> list[NoteWrite]:
+    """The write forms of several Note objects (one comprehension, no call per object)."""
+    return [
+        NoteWrite(
+            o.id,
+            o.entity_id,
+            o.created_by,
+            o.created_at,
+            o.updated_at,
+            o.responsible_user_id,
+            o.note_type,
+            o.params,
+            o.is_need_to_trigger_digital_pipeline,
+            o.request_id,
+        )
+        for o in items
+    ]
+
+
+#: The fields of Note written as they are: how to read each, and its allowed types.
+_CHECKS_Note: tuple[FieldCheck, ...] = (
+    FieldCheck("id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("entity_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("created_by", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("created_at", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("updated_at", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("responsible_user_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("note_type", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("params", (NoteParams, dict, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("is_need_to_trigger_digital_pipeline", (bool, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("request_id", (str, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_note(objs: Sequence[Note], what: str = "Note") -> None:
+    """Raise ConfigError naming the field when a Note holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_Note,
+        what,
+        (("params", NoteParams, check_note_params, False),),
+        refused=(
+            ("updated_by", "Note.updated_by is read only (set by the server), so it is not sent", False),
+            ("group_id", "Note.group_id is read only (set by the server), so it is not sent", False),
+            ("is_editable", "Note.is_editable is read only (set by the server), so it is not sent", False),
+            ("is_pinned", "Note.is_pinned is read only (set by the server), so it is not sent", False),
+            ("account_id", "Note.account_id is read only (set by the server), so it is not sent", False),
+            ("links", "Note.links is read only (set by the server), so it is not sent", False),
+        ),
+    )
+
+
+#: The fields of NoteParams written as they are: how to read each, and its allowed types.
+_CHECKS_NoteParams: tuple[FieldCheck, ...] = (
+    FieldCheck("text", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("uniq", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("duration", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("source", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("link", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("phone", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("call_responsible", (str, int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("call_result", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("call_status", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("service", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("address", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("longitude", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("latitude", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("file_uuid", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("version_uuid", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("file_name", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("original_name", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("is_drive_attachment", (bool, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("status", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("icon_url", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("answer_id", (int, str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("talk_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("is_error", (bool, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("conference", (dict, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("recordings", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("url", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("campaign", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("contacts", (list, tuple, dict, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("income", (bool, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("from_", (dict, str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("to", (dict, str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("subject", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("thread_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("message_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("content_summary", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("private", (bool, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("attach_cnt", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("delivery", (dict, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("transaction_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("filename", (str, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_note_params(objs: Sequence[NoteParams], what: str = "NoteParams") -> None:
+    """Raise ConfigError naming the field when a NoteParams holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(objs, _CHECKS_NoteParams, what, ())
+
+
+class PipelineWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.pipeline.Pipeline` (what a save sends)."""
+
+    id: Any = UNSET
+    """Pipeline id; set on update (save() PATCHes objects that have one), absent on create."""
+    name: Any = UNSET
+    """Pipeline name."""
+    sort: Any = UNSET
+    """Sort order."""
+    is_main: Any = UNSET
+    """Whether this is the main pipeline (making one main unmakes the other)."""
+    is_unsorted_on: Any = UNSET
+    """Whether incoming leads (unsorted) are on in this pipeline."""
+    is_archive: Any = UNSET
+    """Whether the pipeline is archived."""
+    request_id: Any = UNSET
+    """Your id for this object in a batch create; the answer echoes it (save() fills it when unset)."""
+    embedded: Any = msgspec.field(default=UNSET, name="_embedded")
+    """The statuses; on create the stages to make (142 and 143 may be renamed with {id, name})."""
+    updated_at: Any = UNSET
+    """Set by save()."""
+
+
+def write_pipeline(o: Pipeline) -> PipelineWrite:
+    """The write form of one Pipeline (checked by :func:`check_pipeline` first)."""
+    w = PipelineWrite(
+        o.id,
+        o.name,
+        o.sort,
+        o.is_main,
+        o.is_unsorted_on,
+        o.is_archive,
+        o.request_id,
+    )
+    w.embedded = nested(
+        o.embedded, write_pipeline_embedded, PipelineEmbedded, _KEYS_PipelineEmbedded, "Pipeline.embedded"
+    )
+    return w
+
+
+#: The fields of Pipeline written as they are: how to read each, and its allowed types.
+_CHECKS_Pipeline: tuple[FieldCheck, ...] = (
+    FieldCheck("id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("name", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("sort", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("is_main", (bool, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("is_unsorted_on", (bool, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("is_archive", (bool, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("request_id", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("embedded", (PipelineEmbedded, dict, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_pipeline(objs: Sequence[Pipeline], what: str = "Pipeline") -> None:
+    """Raise ConfigError naming the field when a Pipeline holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_Pipeline,
+        what,
+        (("embedded", PipelineEmbedded, check_pipeline_embedded, False),),
+        refused=(
+            ("account_id", "Pipeline.account_id is read only (set by the server), so it is not sent", False),
+            ("links", "Pipeline.links is read only (set by the server), so it is not sent", False),
+        ),
+    )
+
+
+class PipelineEmbeddedWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.pipeline.PipelineEmbedded` (what a save sends)."""
+
+    statuses: Any = UNSET
+    """The statuses in order (with the system ones, 142 won and 143 lost); written on create only."""
+
+
+def write_pipeline_embedded(o: PipelineEmbedded) -> PipelineEmbeddedWrite:
+    """The write form of one PipelineEmbedded (checked by :func:`check_pipeline_embedded` first)."""
+    w = PipelineEmbeddedWrite()
+    w.statuses = nested_list(
+        o.statuses, write_status, Status, _KEYS_Status, "PipelineEmbedded.statuses", None
+    )
+    return w
+
+
+#: The fields of PipelineEmbedded written as they are: how to read each, and its allowed types.
+_CHECKS_PipelineEmbedded: tuple[FieldCheck, ...] = (
+    FieldCheck("statuses", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_pipeline_embedded(objs: Sequence[PipelineEmbedded], what: str = "PipelineEmbedded") -> None:
+    """Raise ConfigError naming the field when a PipelineEmbedded holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(objs, _CHECKS_PipelineEmbedded, what, (("statuses", Status, check_status, True),))
+
+
+#: The fields of RequiredStatus written as they are: how to read each, and its allowed types.
+_CHECKS_RequiredStatus: tuple[FieldCheck, ...] = (
+    FieldCheck("pipeline_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("status_id", (int, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_required_status(objs: Sequence[RequiredStatus], what: str = "RequiredStatus") -> None:
+    """Raise ConfigError naming the field when a RequiredStatus holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(objs, _CHECKS_RequiredStatus, what, ())
+
+
+class RightsWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.user.Rights` (what a save sends)."""
+
+    leads: Any = UNSET
+    """Rights on leads."""
+    contacts: Any = UNSET
+    """Rights on contacts."""
+    companies: Any = UNSET
+    """Rights on companies."""
+    tasks: Any = UNSET
+    """Rights on tasks."""
+    mail_access: Any = UNSET
+    """Access to mail."""
+    catalog_access: Any = UNSET
+    """Access to catalogs."""
+    files_access: Any = UNSET
+    """Access to files."""
+    status_rights: Any = UNSET
+    """Rights per lead stage."""
+    catalog_rights: Any = UNSET
+    """Rights per catalog."""
+    is_admin: Any = UNSET
+    """Users: whether the user is an administrator."""
+    is_free: Any = UNSET
+    """Users: whether the user is a free one."""
+    group_id: Any = UNSET
+    """Users: the user's group."""
+    role_id: Any = UNSET
+    """Users: the user's role."""
+
+
+def write_rights(o: Rights) -> RightsWrite:
+    """The write form of one Rights (checked by :func:`check_rights` first)."""
+    w = RightsWrite(
+        o.leads,
+        o.contacts,
+        o.companies,
+        o.tasks,
+        o.mail_access,
+        o.catalog_access,
+        o.files_access,
+        o.status_rights,
+        o.catalog_rights,
+        o.is_admin,
+        o.is_free,
+        o.group_id,
+        o.role_id,
+    )
+    return w
+
+
+def write_rights_many(items: list[Rights]) -> list[RightsWrite]:
+    """The write forms of several Rights objects (one comprehension, no call per object)."""
+    return [
+        RightsWrite(
+            o.leads,
+            o.contacts,
+            o.companies,
+            o.tasks,
+            o.mail_access,
+            o.catalog_access,
+            o.files_access,
+            o.status_rights,
+            o.catalog_rights,
+            o.is_admin,
+            o.is_free,
+            o.group_id,
+            o.role_id,
+        )
+        for o in items
+    ]
+
+
+#: The fields of Rights written as they are: how to read each, and its allowed types.
+_CHECKS_Rights: tuple[FieldCheck, ...] = (
+    FieldCheck("leads", (EntityRights, dict, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("contacts", (EntityRights, dict, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("companies", (EntityRights, dict, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("tasks", (TaskRights, dict, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("mail_access", (bool, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("catalog_access", (bool, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("files_access", (bool, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("status_rights", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("catalog_rights", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("is_admin", (bool, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("is_free", (bool, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("group_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("role_id", (int, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_rights(objs: Sequence[Rights], what: str = "Rights") -> None:
+    """Raise ConfigError naming the field when a Rights holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_Rights,
+        what,
+        (
+            ("leads", EntityRights, check_entity_rights, False),
+            ("contacts", EntityRights, check_entity_rights, False),
+            ("companies", EntityRights, check_entity_rights, False),
+            ("tasks", TaskRights, check_task_rights, False),
+            ("status_rights", StatusRights, check_status_rights, True),
+        ),
+        refused=(
+            ("is_active", "Rights.is_active is read only (set by the server), so it is not sent", False),
+        ),
+    )
+
+
+class RoleWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.role.Role` (what a save sends)."""
+
+    name: Any = UNSET
+    """Role name."""
+    request_id: Any = UNSET
+    """Your id for this object in a batch create; the answer echoes it (create() fills it when unset)."""
+    rights: Any = UNSET
+    """The role's rights (the user-only keys do not apply)."""
+    updated_at: Any = UNSET
+    """Set by save()."""
+
+
+def write_role(o: Role) -> RoleWrite:
+    """The write form of one Role (checked by :func:`check_role` first)."""
+    w = RoleWrite(
+        o.name,
+        o.request_id,
+    )
+    w.rights = nested(o.rights, write_rights, Rights, _KEYS_Rights, "Role.rights")
+    return w
+
+
+#: The fields of Role written as they are: how to read each, and its allowed types.
+_CHECKS_Role: tuple[FieldCheck, ...] = (
+    FieldCheck("name", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("rights", (Rights, dict, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("request_id", (str, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_role(objs: Sequence[Role], what: str = "Role") -> None:
+    """Raise ConfigError naming the field when a Role holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_Role,
+        what,
+        (("rights", Rights, check_rights, False),),
+        refused=(
+            ("links", "Role.links is read only (set by the server), so it is not sent", False),
+            ("embedded", "Role.embedded is read only (set by the server), so it is not sent", False),
+        ),
+    )
+
+
+class SegmentWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.segment.Segment` (what a save sends)."""
+
+    name: Any = UNSET
+    """Segment name."""
+    color: Any = UNSET
+    """Colour (hex without #)."""
+    available_products_price_types: Any = UNSET
+    """Price types of products available in the segment."""
+    request_id: Any = UNSET
+    """Your id for this object in a batch create; the answer echoes it (create() fills it when unset)."""
+    custom_fields_values: Any = UNSET
+    """Values of the segments' custom fields (null when none)."""
+    updated_at: Any = UNSET
+    """The caller's value on add; set by save() on update."""
+
+
+def write_segment(o: Segment) -> SegmentWrite:
+    """The write form of one Segment (checked by :func:`check_segment` first)."""
+    w = SegmentWrite(
+        o.name,
+        o.color,
+        o.available_products_price_types,
+        o.request_id,
+    )
+    v_custom_fields_values = o.custom_fields_values
+    w.custom_fields_values = (
+        write_field_values_many(v_custom_fields_values)
+        if type(v_custom_fields_values) is list
+        and set(map(type, v_custom_fields_values)) <= _ONLY_FieldValues
+        else nested_list(
+            v_custom_fields_values,
+            write_field_values,
+            FieldValues,
+            _KEYS_FieldValues,
+            "Segment.custom_fields_values",
+            write_field_values_many,
+        )
+    )
+    w.updated_at = UNSET if isinstance(o.id, int) else o.updated_at
+    return w
+
+
+#: The fields of Segment written as they are: how to read each, and its allowed types.
+_CHECKS_Segment: tuple[FieldCheck, ...] = (
+    FieldCheck("name", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("color", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("available_products_price_types", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("custom_fields_values", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("request_id", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("updated_at", (int, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_segment(objs: Sequence[Segment], what: str = "Segment") -> None:
+    """Raise ConfigError naming the field when a Segment holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_Segment,
+        what,
+        (("custom_fields_values", FieldValues, check_field_values, True),),
+        refused=(
+            ("created_at", "Segment.created_at is read only (set by the server), so it is not sent", False),
+            (
+                "customers_count",
+                "Segment.customers_count is read only (set by the server), so it is not sent",
+                False,
+            ),
+            ("account_id", "Segment.account_id is read only (set by the server), so it is not sent", False),
+            ("links", "Segment.links is read only (set by the server), so it is not sent", False),
+        ),
+    )
+
+
+#: The fields of ShortLink written as they are: how to read each, and its allowed types.
+_CHECKS_ShortLink: tuple[FieldCheck, ...] = (
+    FieldCheck("url", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("metadata", (ShortLinkMetadata, dict, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_short_link(objs: Sequence[ShortLink], what: str = "ShortLink") -> None:
+    """Raise ConfigError naming the field when a ShortLink holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs, _CHECKS_ShortLink, what, (("metadata", ShortLinkMetadata, check_short_link_metadata, False),)
+    )
+
+
+#: The fields of ShortLinkMetadata written as they are: how to read each, and its allowed types.
+_CHECKS_ShortLinkMetadata: tuple[FieldCheck, ...] = (
+    FieldCheck("entity_type", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("entity_id", (int, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_short_link_metadata(objs: Sequence[ShortLinkMetadata], what: str = "ShortLinkMetadata") -> None:
+    """Raise ConfigError naming the field when a ShortLinkMetadata holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(objs, _CHECKS_ShortLinkMetadata, what, ())
+
+
+class SourceWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.source.Source` (what a save sends)."""
+
+    id: Any = UNSET
+    """Source id; set on update (save() PATCHes objects that have one), absent on create."""
+    name: Any = UNSET
+    """Source name (required)."""
+    pipeline_id: Any = UNSET
+    """Pipeline its leads go to."""
+    external_id: Any = UNSET
+    """Your id of the source (required, unique)."""
+    default: Any = UNSET
+    """Whether it is the integration's default source."""
+    origin_code: Any = UNSET
+    """Origin code of the channel."""
+    services: Any = UNSET
+    """Channels of the source (WhatsApp...)."""
+    request_id: Any = UNSET
+    """Your id for this object in a batch create; the answer echoes it (save() fills it when unset)."""
+    updated_at: Any = UNSET
+    """Set by save()."""
+
+
+def write_source(o: Source) -> SourceWrite:
+    """The write form of one Source (checked by :func:`check_source` first)."""
+    w = SourceWrite(
+        o.id,
+        o.name,
+        o.pipeline_id,
+        o.external_id,
+        o.default,
+        o.origin_code,
+        o.services,
+        o.request_id,
+    )
+    return w
+
+
+def write_source_many(items: list[Source]) -> list[SourceWrite]:
+    """The write forms of several Source objects (one comprehension, no call per object)."""
+    return [
+        SourceWrite(
+            o.id,
+            o.name,
+            o.pipeline_id,
+            o.external_id,
+            o.default,
+            o.origin_code,
+            o.services,
+            o.request_id,
+        )
+        for o in items
+    ]
+
+
+#: The fields of Source written as they are: how to read each, and its allowed types.
+_CHECKS_Source: tuple[FieldCheck, ...] = (
+    FieldCheck("id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("name", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("pipeline_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("external_id", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("default", (bool, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("origin_code", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("services", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("request_id", (str, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_source(objs: Sequence[Source], what: str = "Source") -> None:
+    """Raise ConfigError naming the field when a Source holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_Source,
+        what,
+        (("services", SourceService, check_source_service, True),),
+        refused=(("links", "Source.links is read only (set by the server), so it is not sent", False),),
+    )
+
+
+#: The fields of SourcePage written as they are: how to read each, and its allowed types.
+_CHECKS_SourcePage: tuple[FieldCheck, ...] = (
+    FieldCheck("id", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("name", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("link", (str, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_source_page(objs: Sequence[SourcePage], what: str = "SourcePage") -> None:
+    """Raise ConfigError naming the field when a SourcePage holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(objs, _CHECKS_SourcePage, what, ())
+
+
+#: The fields of SourceService written as they are: how to read each, and its allowed types.
+_CHECKS_SourceService: tuple[FieldCheck, ...] = (
+    FieldCheck("type", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("params", (SourceServiceParams, dict, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("pages", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_source_service(objs: Sequence[SourceService], what: str = "SourceService") -> None:
+    """Raise ConfigError naming the field when a SourceService holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_SourceService,
+        what,
+        (
+            ("params", SourceServiceParams, check_source_service_params, False),
+            ("pages", SourcePage, check_source_page, True),
+        ),
+    )
+
+
+#: The fields of SourceServiceParams written as they are: how to read each, and its allowed types.
+_CHECKS_SourceServiceParams: tuple[FieldCheck, ...] = (
+    FieldCheck("waba", (bool, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("is_supports_list_message", (bool, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_source_service_params(
+    objs: Sequence[SourceServiceParams], what: str = "SourceServiceParams"
+) -> None:
+    """Raise ConfigError naming the field when a SourceServiceParams holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(objs, _CHECKS_SourceServiceParams, what, ())
+
+
+class StatusWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.status.Status` (what a save sends)."""
+
+    id: Any = UNSET
+    """Status id; set on update, absent on create (142 won, 143 lost: the system ones)."""
+    name: Any = UNSET
+    """Status name."""
+    sort: Any = UNSET
+    """Sort order."""
+    color: Any = UNSET
+    """Colour, one of the palette (#fffeb2, #fffd7f, #fff000 ... #e6e8ea)."""
+    request_id: Any = UNSET
+    """Your id for this object in a batch create; the answer echoes it (save() fills it when unset)."""
+    descriptions: Any = UNSET
+    """with=descriptions: what a manager of each level does at this stage; written as [{level, description}]."""
+    updated_at: Any = UNSET
+    """Set by save()."""
+
+
+def write_status(o: Status) -> StatusWrite:
+    """The write form of one Status (checked by :func:`check_status` first)."""
+    w = StatusWrite(
+        o.id,
+        o.name,
+        o.sort,
+        o.color,
+        o.request_id,
+    )
+    v_descriptions = o.descriptions
+    w.descriptions = (
+        write_status_description_many(v_descriptions)
+        if type(v_descriptions) is list and set(map(type, v_descriptions)) <= _ONLY_StatusDescription
+        else nested_list(
+            v_descriptions,
+            write_status_description,
+            StatusDescription,
+            _KEYS_StatusDescription,
+            "Status.descriptions",
+            write_status_description_many,
+        )
+    )
+    return w
+
+
+#: The fields of Status written as they are: how to read each, and its allowed types.
+_CHECKS_Status: tuple[FieldCheck, ...] = (
+    FieldCheck("id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("name", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("sort", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("color", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("descriptions", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("request_id", (str, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_status(objs: Sequence[Status], what: str = "Status") -> None:
+    """Raise ConfigError naming the field when a Status holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_Status,
+        what,
+        (("descriptions", StatusDescription, check_status_description, True),),
+        refused=(
+            ("is_editable", "Status.is_editable is read only (set by the server), so it is not sent", False),
+            ("pipeline_id", "Status.pipeline_id is read only (set by the server), so it is not sent", False),
+            ("type", "Status.type is read only (set by the server), so it is not sent", False),
+            ("account_id", "Status.account_id is read only (set by the server), so it is not sent", False),
+            ("links", "Status.links is read only (set by the server), so it is not sent", False),
+        ),
+    )
+
+
+class StatusDescriptionWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.status.StatusDescription` (what a save sends)."""
+
+    level: Any = UNSET
+    """Manager level: newbie, candidate or master."""
+    description: Any = UNSET
+    """The description."""
+
+
+def write_status_description(o: StatusDescription) -> StatusDescriptionWrite:
+    """The write form of one StatusDescription (checked by :func:`check_status_description` first)."""
+    w = StatusDescriptionWrite(
+        o.level,
+        o.description,
+    )
+    return w
+
+
+def write_status_description_many(items: list[StatusDescription]) -> list[StatusDescriptionWrite]:
+    """The write forms of several StatusDescription objects (one comprehension, no call per object)."""
+    return [
+        StatusDescriptionWrite(
+            o.level,
+            o.description,
+        )
+        for o in items
+    ]
+
+
+#: The fields of StatusDescription written as they are: how to read each, and its allowed types.
+_CHECKS_StatusDescription: tuple[FieldCheck, ...] = (
+    FieldCheck("level", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("description", (str, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_status_description(objs: Sequence[StatusDescription], what: str = "StatusDescription") -> None:
+    """Raise ConfigError naming the field when a StatusDescription holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_StatusDescription,
+        what,
+        (),
+        refused=(
+            (
+                "account_id",
+                "StatusDescription.account_id is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "created_at",
+                "StatusDescription.created_at is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "created_by",
+                "StatusDescription.created_by is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "updated_by",
+                "StatusDescription.updated_by is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "pipeline_id",
+                "StatusDescription.pipeline_id is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "status_id",
+                "StatusDescription.status_id is read only (set by the server), so it is not sent",
+                False,
+            ),
+        ),
+    )
+
+
+#: The fields of StatusRights written as they are: how to read each, and its allowed types.
+_CHECKS_StatusRights: tuple[FieldCheck, ...] = (
+    FieldCheck("entity_type", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("pipeline_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("status_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("rights", (dict, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_status_rights(objs: Sequence[StatusRights], what: str = "StatusRights") -> None:
+    """Raise ConfigError naming the field when a StatusRights holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(objs, _CHECKS_StatusRights, what, ())
+
+
+#: The fields of Tag written as they are: how to read each, and its allowed types.
+_CHECKS_Tag: tuple[FieldCheck, ...] = (
+    FieldCheck("id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("name", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("color", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("request_id", (str, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_tag(objs: Sequence[Tag], what: str = "Tag") -> None:
+    """Raise ConfigError naming the field when a Tag holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(objs, _CHECKS_Tag, what, ())
+
+
+class TaskWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.task.Task` (what a save sends)."""
+
+    id: Any = UNSET
+    """Task id; set on update (save() PATCHes objects that have one), absent on create."""
+    text: Any = UNSET
+    """What to do."""
+    responsible_user_id: Any = UNSET
+    """Responsible user id (the token's user when left out)."""
+    created_by: Any = UNSET
+    """Id of the user who created the task (0: robot/API)."""
+    updated_by: Any = UNSET
+    """Id of the user who changed the task last (0: robot/API)."""
+    created_at: Any = UNSET
+    """Creation time (unix seconds)."""
+    updated_at: Any = UNSET
+    """Last change (unix seconds); sent only when you set it."""
+    entity_id: Any = UNSET
+    """Id of the entity the task is attached to (with entity_type), null when none."""
+    entity_type: Any = UNSET
+    """Kind of that entity: leads, contacts, companies or customers; null when none."""
+    is_completed: Any = UNSET
+    """Whether the task is done."""
+    task_type_id: Any = UNSET
+    """Task type: 1 call, 2 meeting, or an account type (account with=task_types)."""
+    duration: Any = UNSET
+    """Duration in seconds."""
+    complete_till: Any = UNSET
+    """Due time (unix seconds; required on create)."""
+    request_id: Any = UNSET
+    """Your id for this object in a batch create; the answer echoes it (save() fills it when unset)."""
+    result: Any = UNSET
+    """The result of a completed task, null when none (None is not sent)."""
+
+
+def write_task(o: Task) -> TaskWrite:
+    """The write form of one Task (checked by :func:`check_task` first)."""
+    w = TaskWrite(
+        o.id,
+        o.text,
+        o.responsible_user_id,
+        o.created_by,
+        o.updated_by,
+        o.created_at,
+        o.updated_at,
+        o.entity_id,
+        o.entity_type,
+        o.is_completed,
+        o.task_type_id,
+        o.duration,
+        o.complete_till,
+        o.request_id,
+    )
+    w.result = placeholder(o.result)
+    return w
+
+
+#: The fields of Task written as they are: how to read each, and its allowed types.
+_CHECKS_Task: tuple[FieldCheck, ...] = (
+    FieldCheck("id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("text", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("responsible_user_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("created_by", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("updated_by", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("created_at", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("updated_at", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("entity_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("entity_type", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("is_completed", (bool, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("task_type_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("duration", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("complete_till", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("result", (TaskResult, dict, list, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("request_id", (str, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_task(objs: Sequence[Task], what: str = "Task") -> None:
+    """Raise ConfigError naming the field when a Task holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_Task,
+        what,
+        (("result", TaskResult, check_task_result, False),),
+        refused=(
+            ("group_id", "Task.group_id is read only (set by the server), so it is not sent", False),
+            ("account_id", "Task.account_id is read only (set by the server), so it is not sent", False),
+            ("links", "Task.links is read only (set by the server), so it is not sent", False),
+        ),
+    )
+
+
+#: The fields of TaskResult written as they are: how to read each, and its allowed types.
+_CHECKS_TaskResult: tuple[FieldCheck, ...] = (FieldCheck("text", (str, NONE_TYPE, UNSET_TYPE)),)
+
+
+def check_task_result(objs: Sequence[TaskResult], what: str = "TaskResult") -> None:
+    """Raise ConfigError naming the field when a TaskResult holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(objs, _CHECKS_TaskResult, what, ())
+
+
+#: The fields of TaskRights written as they are: how to read each, and its allowed types.
+_CHECKS_TaskRights: tuple[FieldCheck, ...] = (
+    FieldCheck("edit", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("delete", (str, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_task_rights(objs: Sequence[TaskRights], what: str = "TaskRights") -> None:
+    """Raise ConfigError naming the field when a TaskRights holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(objs, _CHECKS_TaskRights, what, ())
+
+
+class TransactionWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.transaction.Transaction` (what a save sends)."""
+
+    price: Any = UNSET
+    """The amount (required)."""
+    completed_at: Any = UNSET
+    """When it was made (unix seconds; now when left out)."""
+    comment: Any = UNSET
+    """A comment."""
+    next_price: Any = UNSET
+    """The customer's next expected purchase amount (write only)."""
+    next_date: Any = UNSET
+    """The customer's next expected purchase date (unix seconds; write only)."""
+    request_id: Any = UNSET
+    """Your id for this transaction; the answer echoes it."""
+    metadata: Any = UNSET
+    """Receipt link and your external id (null when none)."""
+    embedded: Any = msgspec.field(default=UNSET, name="_embedded")
+    """The customer (read) and the catalog elements bought."""
+
+
+def write_transaction(o: Transaction) -> TransactionWrite:
+    """The write form of one Transaction (checked by :func:`check_transaction` first)."""
+    w = TransactionWrite(
+        o.price,
+        o.completed_at,
+        o.comment,
+        o.next_price,
+        o.next_date,
+        o.request_id,
+    )
+    w.metadata = placeholder(o.metadata)
+    w.embedded = nested(
+        o.embedded,
+        write_transaction_embedded,
+        TransactionEmbedded,
+        _KEYS_TransactionEmbedded,
+        "Transaction.embedded",
+    )
+    return w
+
+
+#: The fields of Transaction written as they are: how to read each, and its allowed types.
+_CHECKS_Transaction: tuple[FieldCheck, ...] = (
+    FieldCheck("price", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("completed_at", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("comment", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("metadata", (TransactionMetadata, dict, list, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("next_price", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("next_date", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("request_id", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("embedded", (TransactionEmbedded, dict, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_transaction(objs: Sequence[Transaction], what: str = "Transaction") -> None:
+    """Raise ConfigError naming the field when a Transaction holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_Transaction,
+        what,
+        (
+            ("metadata", TransactionMetadata, check_transaction_metadata, False),
+            ("embedded", TransactionEmbedded, check_transaction_embedded, False),
+        ),
+        refused=(
+            (
+                "customer_id",
+                "Transaction.customer_id is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "created_by",
+                "Transaction.created_by is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "updated_by",
+                "Transaction.updated_by is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "created_at",
+                "Transaction.created_at is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "is_deleted",
+                "Transaction.is_deleted is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "account_id",
+                "Transaction.account_id is read only (set by the server), so it is not sent",
+                False,
+            ),
+            ("links", "Transaction.links is read only (set by the server), so it is not sent", False),
+        ),
+    )
+
+
+class TransactionEmbeddedWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.transaction.TransactionEmbedded` (what a save sends)."""
+
+    catalog_elements: Any = UNSET
+    """Catalog elements bought: id and metadata {catalog_id, quantity}."""
+
+
+def write_transaction_embedded(o: TransactionEmbedded) -> TransactionEmbeddedWrite:
+    """The write form of one TransactionEmbedded (checked by :func:`check_transaction_embedded` first)."""
+    w = TransactionEmbeddedWrite(
+        o.catalog_elements,
+    )
+    return w
+
+
+def write_transaction_embedded_many(items: list[TransactionEmbedded]) -> list[TransactionEmbeddedWrite]:
+    """The write forms of several TransactionEmbedded objects (one comprehension, no call per object)."""
+    return [
+        TransactionEmbeddedWrite(
+            o.catalog_elements,
+        )
+        for o in items
+    ]
+
+
+#: The fields of TransactionEmbedded written as they are: how to read each, and its allowed types.
+_CHECKS_TransactionEmbedded: tuple[FieldCheck, ...] = (
+    FieldCheck("catalog_elements", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_transaction_embedded(
+    objs: Sequence[TransactionEmbedded], what: str = "TransactionEmbedded"
+) -> None:
+    """Raise ConfigError naming the field when a TransactionEmbedded holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_TransactionEmbedded,
+        what,
+        (("catalog_elements", EmbeddedCatalogElement, check_embedded_catalog_element, True),),
+        refused=(
+            (
+                "customer",
+                "TransactionEmbedded.customer is read only (set by the server), so it is not sent",
+                False,
+            ),
+        ),
+    )
+
+
+#: The fields of TransactionMetadata written as they are: how to read each, and its allowed types.
+_CHECKS_TransactionMetadata: tuple[FieldCheck, ...] = (
+    FieldCheck("receipt_link", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("external_id", (str, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_transaction_metadata(
+    objs: Sequence[TransactionMetadata], what: str = "TransactionMetadata"
+) -> None:
+    """Raise ConfigError naming the field when a TransactionMetadata holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(objs, _CHECKS_TransactionMetadata, what, ())
+
+
+class UnsortedWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.unsorted.Unsorted` (what a save sends)."""
+
+    source_uid: Any = UNSET
+    """Your id of the item at its source (required on create; the same one twice is refused)."""
+    source_name: Any = UNSET
+    """Name of the source (required on create)."""
+    pipeline_id: Any = UNSET
+    """Pipeline the lead goes to (the main one when left out)."""
+    created_at: Any = UNSET
+    """When it came in (unix seconds; now when left out)."""
+    metadata: Any = UNSET
+    """How it came in; the keys depend on the category."""
+    request_id: Any = UNSET
+    """Your id for this item in a batch create; the answer echoes it."""
+    embedded: Any = msgspec.field(default=UNSET, name="_embedded")
+    """The lead, contacts and companies of the item (at most one of each on create)."""
+
+
+def write_unsorted(o: Unsorted) -> UnsortedWrite:
+    """The write form of one Unsorted (checked by :func:`check_unsorted` first)."""
+    w = UnsortedWrite(
+        o.source_uid,
+        o.source_name,
+        o.pipeline_id,
+        o.created_at,
+        o.metadata,
+        o.request_id,
+    )
+    w.embedded = nested(
+        o.embedded, write_unsorted_embedded, UnsortedEmbedded, _KEYS_UnsortedEmbedded, "Unsorted.embedded"
+    )
+    return w
+
+
+#: The fields of Unsorted written as they are: how to read each, and its allowed types.
+_CHECKS_Unsorted: tuple[FieldCheck, ...] = (
+    FieldCheck("source_uid", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("source_name", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("pipeline_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("created_at", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("metadata", (UnsortedMetadata, dict, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("request_id", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("embedded", (UnsortedEmbedded, dict, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_unsorted(objs: Sequence[Unsorted], what: str = "Unsorted") -> None:
+    """Raise ConfigError naming the field when a Unsorted holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_Unsorted,
+        what,
+        (
+            ("metadata", UnsortedMetadata, check_unsorted_metadata, False),
+            ("embedded", UnsortedEmbedded, check_unsorted_embedded, False),
+        ),
+        refused=(
+            ("uid", "Unsorted.uid is read only (set by the server), so it is not sent", False),
+            ("category", "Unsorted.category is read only (set by the server), so it is not sent", False),
+            ("account_id", "Unsorted.account_id is read only (set by the server), so it is not sent", False),
+            ("links", "Unsorted.links is read only (set by the server), so it is not sent", False),
+        ),
+    )
+
+
+#: The fields of UnsortedChatClient written as they are: how to read each, and its allowed types.
+_CHECKS_UnsortedChatClient: tuple[FieldCheck, ...] = (
+    FieldCheck("name", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("avatar", (str, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_unsorted_chat_client(objs: Sequence[UnsortedChatClient], what: str = "UnsortedChatClient") -> None:
+    """Raise ConfigError naming the field when a UnsortedChatClient holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(objs, _CHECKS_UnsortedChatClient, what, ())
+
+
+#: The fields of UnsortedChatOrigin written as they are: how to read each, and its allowed types.
+_CHECKS_UnsortedChatOrigin: tuple[FieldCheck, ...] = (
+    FieldCheck("chat_id", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("ref", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("visitor_uid", (str, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_unsorted_chat_origin(objs: Sequence[UnsortedChatOrigin], what: str = "UnsortedChatOrigin") -> None:
+    """Raise ConfigError naming the field when a UnsortedChatOrigin holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(objs, _CHECKS_UnsortedChatOrigin, what, ())
+
+
+class UnsortedEmbeddedWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.unsorted.UnsortedEmbedded` (what a save sends)."""
+
+    leads: Any = UNSET
+    """The lead."""
+    contacts: Any = UNSET
+    """The contacts."""
+    companies: Any = UNSET
+    """The companies."""
+
+
+def write_unsorted_embedded(o: UnsortedEmbedded) -> UnsortedEmbeddedWrite:
+    """The write form of one UnsortedEmbedded (checked by :func:`check_unsorted_embedded` first)."""
+    w = UnsortedEmbeddedWrite()
+    w.leads = nested_list(o.leads, write_lead, Lead, _KEYS_Lead, "UnsortedEmbedded.leads", None)
+    w.contacts = nested_list(
+        o.contacts, write_contact, Contact, _KEYS_Contact, "UnsortedEmbedded.contacts", None
+    )
+    w.companies = nested_list(
+        o.companies, write_company, Company, _KEYS_Company, "UnsortedEmbedded.companies", None
+    )
+    return w
+
+
+#: The fields of UnsortedEmbedded written as they are: how to read each, and its allowed types.
+_CHECKS_UnsortedEmbedded: tuple[FieldCheck, ...] = (
+    FieldCheck("leads", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("contacts", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("companies", (list, tuple, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_unsorted_embedded(objs: Sequence[UnsortedEmbedded], what: str = "UnsortedEmbedded") -> None:
+    """Raise ConfigError naming the field when a UnsortedEmbedded holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_UnsortedEmbedded,
+        what,
+        (
+            ("leads", Lead, check_lead, True),
+            ("contacts", Contact, check_contact, True),
+            ("companies", Company, check_company, True),
+        ),
+    )
+
+
+#: The fields of UnsortedMetadata written as they are: how to read each, and its allowed types.
+_CHECKS_UnsortedMetadata: tuple[FieldCheck, ...] = (
+    FieldCheck("form_id", (str, int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("form_name", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("form_page", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("form_sent_at", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("form_type", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("ip", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("referer", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("visitor_uid", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("from_", (str, dict, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("to", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("phone", (str, int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("called_at", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("duration", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("link", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("service_code", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("uniq", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("call_responsible", (str, int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("is_call_event_needed", (bool, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("received_at", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("service", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("client", (UnsortedChatClient, dict, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("origin", (UnsortedChatOrigin, dict, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("last_message_text", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("source_name", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("subject", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("thread_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("message_id", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("content_summary", (str, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_unsorted_metadata(objs: Sequence[UnsortedMetadata], what: str = "UnsortedMetadata") -> None:
+    """Raise ConfigError naming the field when a UnsortedMetadata holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_UnsortedMetadata,
+        what,
+        (
+            ("client", UnsortedChatClient, check_unsorted_chat_client, False),
+            ("origin", UnsortedChatOrigin, check_unsorted_chat_origin, False),
+        ),
+    )
+
+
+class UserWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.user.User` (what a save sends)."""
+
+    name: Any = UNSET
+    """Full name (at most 50 characters; no links or special symbols but . @ - _)."""
+    email: Any = UNSET
+    """E-mail, the login (required on create)."""
+    password: Any = UNSET
+    """Password on create: at least 6 characters with a digit, an upper- and a lower-case letter (write only)."""
+    lang: Any = UNSET
+    """Interface language: ru, en, es or pt."""
+    request_id: Any = UNSET
+    """Your id for this object in a batch create; the answer echoes it (create() fills it when unset)."""
+    rights: Any = UNSET
+    """The user's rights."""
+    updated_at: Any = UNSET
+    """Set by save()."""
+
+
+def write_user(o: User) -> UserWrite:
+    """The write form of one User (checked by :func:`check_user` first)."""
+    w = UserWrite(
+        o.name,
+        o.email,
+        o.password,
+        o.lang,
+        o.request_id,
+    )
+    w.rights = nested(o.rights, write_rights, Rights, _KEYS_Rights, "User.rights")
+    return w
+
+
+#: The fields of User written as they are: how to read each, and its allowed types.
+_CHECKS_User: tuple[FieldCheck, ...] = (
+    FieldCheck("name", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("email", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("password", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("lang", (str, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("rights", (Rights, dict, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("request_id", (str, NONE_TYPE, UNSET_TYPE)),
+)
+
+
+def check_user(objs: Sequence[User], what: str = "User") -> None:
+    """Raise ConfigError naming the field when a User holds a value of the wrong type.
+
+    Objects you built are checked whole, objects read from the server only in the fields you changed.
+    """
+    check_models(
+        objs,
+        _CHECKS_User,
+        what,
+        (("rights", Rights, check_rights, False),),
+        refused=(
+            ("uuid", "User.uuid is read only (set by the server), so it is not sent", False),
+            ("amojo_id", "User.amojo_id is read only (set by the server), so it is not sent", False),
+            ("user_rank", "User.user_rank is read only (set by the server), so it is not sent", False),
+            ("phone_number", "User.phone_number is read only (set by the server), so it is not sent", False),
+            ("links", "User.links is read only (set by the server), so it is not sent", False),
+            ("embedded", "User.embedded is read only (set by the server), so it is not sent", False),
+        ),
+    )
 
 
 #: Model class -> its write function.
-WRITERS: dict[type[Any], Callable[[Any], Any]] = {}
+WRITERS: dict[type[Any], Callable[[Any], Any]] = {
+    Catalog: write_catalog,
+    CatalogElement: write_catalog_element,
+    ChatTemplate: write_chat_template,
+    Company: write_company,
+    CompanyEmbedded: write_company_embedded,
+    ComplexLead: write_complex_lead,
+    ComplexLeadEmbedded: write_complex_lead_embedded,
+    Contact: write_contact,
+    ContactEmbedded: write_contact_embedded,
+    CustomField: write_custom_field,
+    CustomFieldGroup: write_custom_field_group,
+    Customer: write_customer,
+    CustomerEmbedded: write_customer_embedded,
+    CustomerStatus: write_customer_status,
+    EmbeddedEntity: write_embedded_entity,
+    EntityFile: write_entity_file,
+    FieldValues: write_field_values,
+    Follower: write_follower,
+    Lead: write_lead,
+    LeadEmbedded: write_lead_embedded,
+    LeadSource: write_lead_source,
+    LossReason: write_loss_reason,
+    Note: write_note,
+    Pipeline: write_pipeline,
+    PipelineEmbedded: write_pipeline_embedded,
+    Rights: write_rights,
+    Role: write_role,
+    Segment: write_segment,
+    Source: write_source,
+    Status: write_status,
+    StatusDescription: write_status_description,
+    Task: write_task,
+    Transaction: write_transaction,
+    TransactionEmbedded: write_transaction_embedded,
+    Unsorted: write_unsorted,
+    UnsortedEmbedded: write_unsorted_embedded,
+    User: write_user,
+}
 #: Model class -> {model attribute: the write fields it fills}: partial updates send only what changed.
-FIELD_MAP: dict[type[Any], dict[str, tuple[str, ...]]] = {}
+FIELD_MAP: dict[type[Any], dict[str, tuple[str, ...]]] = {
+    Catalog: {
+        "id": ("id",),
+        "name": ("name",),
+        "sort": ("sort",),
+        "type": ("type",),
+        "can_add_elements": ("can_add_elements",),
+        "can_show_in_cards": ("can_show_in_cards",),
+        "can_link_multiple": ("can_link_multiple",),
+        "request_id": ("request_id",),
+        "updated_at": ("updated_at",),
+    },
+    CatalogElement: {
+        "id": ("id",),
+        "name": ("name",),
+        "custom_fields_values": ("custom_fields_values",),
+        "currency_id": ("currency_id",),
+        "request_id": ("request_id",),
+        "updated_at": ("updated_at",),
+    },
+    ChatTemplate: {
+        "id": ("id",),
+        "name": ("name",),
+        "content": ("content",),
+        "is_editable": ("is_editable",),
+        "external_id": ("external_id",),
+        "type": ("type",),
+        "buttons": ("buttons",),
+        "attachment": ("attachment",),
+        "waba_header": ("waba_header",),
+        "waba_footer": ("waba_footer",),
+        "waba_category": ("waba_category",),
+        "waba_language": ("waba_language",),
+        "waba_examples": ("waba_examples",),
+        "request_id": ("request_id",),
+        "updated_at": ("updated_at",),
+    },
+    Company: {
+        "id": ("id",),
+        "name": ("name",),
+        "responsible_user_id": ("responsible_user_id",),
+        "created_by": ("created_by",),
+        "updated_by": ("updated_by",),
+        "created_at": ("created_at",),
+        "updated_at": ("updated_at",),
+        "custom_fields_values": ("custom_fields_values",),
+        "request_id": ("request_id",),
+        "tags_to_add": ("tags_to_add",),
+        "tags_to_delete": ("tags_to_delete",),
+        "embedded": ("embedded",),
+    },
+    CompanyEmbedded: {
+        "tags": ("tags",),
+        "contacts": ("contacts",),
+    },
+    ComplexLead: {
+        "name": ("name",),
+        "price": ("price",),
+        "responsible_user_id": ("responsible_user_id",),
+        "status_id": ("status_id",),
+        "pipeline_id": ("pipeline_id",),
+        "created_by": ("created_by",),
+        "updated_by": ("updated_by",),
+        "created_at": ("created_at",),
+        "updated_at": ("updated_at",),
+        "closed_at": ("closed_at",),
+        "loss_reason_id": ("loss_reason_id",),
+        "visitor_uid": ("visitor_uid",),
+        "custom_fields_values": ("custom_fields_values",),
+        "request_id": ("request_id",),
+        "embedded": ("embedded",),
+    },
+    ComplexLeadEmbedded: {
+        "tags": ("tags",),
+        "contacts": ("contacts",),
+        "companies": ("companies",),
+        "source": ("source",),
+        "metadata": ("metadata",),
+    },
+    Contact: {
+        "id": ("id",),
+        "name": ("name",),
+        "first_name": ("first_name",),
+        "last_name": ("last_name",),
+        "responsible_user_id": ("responsible_user_id",),
+        "created_by": ("created_by",),
+        "updated_by": ("updated_by",),
+        "created_at": ("created_at",),
+        "updated_at": ("updated_at",),
+        "custom_fields_values": ("custom_fields_values",),
+        "request_id": ("request_id",),
+        "tags_to_add": ("tags_to_add",),
+        "tags_to_delete": ("tags_to_delete",),
+        "embedded": ("embedded",),
+    },
+    ContactEmbedded: {
+        "tags": ("tags",),
+        "companies": ("companies",),
+    },
+    CustomField: {
+        "id": ("id",),
+        "name": ("name",),
+        "type": ("type",),
+        "code": ("code",),
+        "sort": ("sort",),
+        "group_id": ("group_id",),
+        "is_api_only": ("is_api_only",),
+        "is_visible": ("is_visible",),
+        "is_required": ("is_required",),
+        "required_statuses": ("required_statuses",),
+        "settings": ("settings",),
+        "remind": ("remind",),
+        "currency": ("currency",),
+        "enums": ("enums",),
+        "nested": ("nested",),
+        "chained_lists": ("chained_lists",),
+        "tracking_callback": ("tracking_callback",),
+        "search_in": ("search_in",),
+        "request_id": ("request_id",),
+    },
+    CustomFieldGroup: {
+        "name": ("name",),
+        "sort": ("sort",),
+        "fields": ("fields",),
+        "request_id": ("request_id",),
+    },
+    Customer: {
+        "id": ("id",),
+        "name": ("name",),
+        "next_price": ("next_price",),
+        "next_date": ("next_date",),
+        "responsible_user_id": ("responsible_user_id",),
+        "status_id": ("status_id",),
+        "periodicity": ("periodicity",),
+        "created_by": ("created_by",),
+        "updated_by": ("updated_by",),
+        "created_at": ("created_at",),
+        "custom_fields_values": ("custom_fields_values",),
+        "request_id": ("request_id",),
+        "tags_to_add": ("tags_to_add",),
+        "tags_to_delete": ("tags_to_delete",),
+        "embedded": ("embedded",),
+        "updated_at": ("updated_at",),
+    },
+    CustomerEmbedded: {
+        "tags": ("tags",),
+        "segments": ("segments",),
+        "contacts": ("contacts",),
+        "companies": ("companies",),
+    },
+    CustomerStatus: {
+        "name": ("name",),
+        "sort": ("sort",),
+        "color": ("color",),
+        "request_id": ("request_id",),
+    },
+    EmbeddedEntity: {
+        "id": ("id",),
+        "is_main": ("is_main",),
+    },
+    EntityFile: {
+        "file_uuid": ("file_uuid",),
+    },
+    FieldValues: {
+        "field_id": ("field_id",),
+        "field_code": ("field_code",),
+        "values": ("values",),
+    },
+    Follower: {
+        "user_id": ("user_id",),
+    },
+    Lead: {
+        "id": ("id",),
+        "name": ("name",),
+        "price": ("price",),
+        "responsible_user_id": ("responsible_user_id",),
+        "status_id": ("status_id",),
+        "pipeline_id": ("pipeline_id",),
+        "loss_reason_id": ("loss_reason_id",),
+        "created_by": ("created_by",),
+        "updated_by": ("updated_by",),
+        "created_at": ("created_at",),
+        "updated_at": ("updated_at",),
+        "closed_at": ("closed_at",),
+        "custom_fields_values": ("custom_fields_values",),
+        "visitor_uid": ("visitor_uid",),
+        "request_id": ("request_id",),
+        "tags_to_add": ("tags_to_add",),
+        "tags_to_delete": ("tags_to_delete",),
+        "embedded": ("embedded",),
+    },
+    LeadEmbedded: {
+        "tags": ("tags",),
+        "contacts": ("contacts",),
+        "companies": ("companies",),
+        "source": ("source",),
+    },
+    LeadSource: {
+        "external_id": ("external_id",),
+        "type": ("type",),
+    },
+    LossReason: {
+        "id": ("id",),
+        "name": ("name",),
+        "sort": ("sort",),
+        "request_id": ("request_id",),
+        "updated_at": ("updated_at",),
+    },
+    Note: {
+        "id": ("id",),
+        "entity_id": ("entity_id",),
+        "created_by": ("created_by",),
+        "created_at": ("created_at",),
+        "updated_at": ("updated_at",),
+        "responsible_user_id": ("responsible_user_id",),
+        "note_type": ("note_type",),
+        "params": ("params",),
+        "is_need_to_trigger_digital_pipeline": ("is_need_to_trigger_digital_pipeline",),
+        "request_id": ("request_id",),
+    },
+    Pipeline: {
+        "id": ("id",),
+        "name": ("name",),
+        "sort": ("sort",),
+        "is_main": ("is_main",),
+        "is_unsorted_on": ("is_unsorted_on",),
+        "is_archive": ("is_archive",),
+        "request_id": ("request_id",),
+        "embedded": ("embedded",),
+    },
+    PipelineEmbedded: {
+        "statuses": ("statuses",),
+    },
+    Rights: {
+        "leads": ("leads",),
+        "contacts": ("contacts",),
+        "companies": ("companies",),
+        "tasks": ("tasks",),
+        "mail_access": ("mail_access",),
+        "catalog_access": ("catalog_access",),
+        "files_access": ("files_access",),
+        "status_rights": ("status_rights",),
+        "catalog_rights": ("catalog_rights",),
+        "is_admin": ("is_admin",),
+        "is_free": ("is_free",),
+        "group_id": ("group_id",),
+        "role_id": ("role_id",),
+    },
+    Role: {
+        "name": ("name",),
+        "rights": ("rights",),
+        "request_id": ("request_id",),
+    },
+    Segment: {
+        "name": ("name",),
+        "color": ("color",),
+        "available_products_price_types": ("available_products_price_types",),
+        "custom_fields_values": ("custom_fields_values",),
+        "request_id": ("request_id",),
+        "updated_at": ("updated_at",),
+    },
+    Source: {
+        "id": ("id",),
+        "name": ("name",),
+        "pipeline_id": ("pipeline_id",),
+        "external_id": ("external_id",),
+        "default": ("default",),
+        "origin_code": ("origin_code",),
+        "services": ("services",),
+        "request_id": ("request_id",),
+    },
+    Status: {
+        "id": ("id",),
+        "name": ("name",),
+        "sort": ("sort",),
+        "color": ("color",),
+        "descriptions": ("descriptions",),
+        "request_id": ("request_id",),
+    },
+    StatusDescription: {
+        "level": ("level",),
+        "description": ("description",),
+    },
+    Task: {
+        "id": ("id",),
+        "text": ("text",),
+        "responsible_user_id": ("responsible_user_id",),
+        "created_by": ("created_by",),
+        "updated_by": ("updated_by",),
+        "created_at": ("created_at",),
+        "updated_at": ("updated_at",),
+        "entity_id": ("entity_id",),
+        "entity_type": ("entity_type",),
+        "is_completed": ("is_completed",),
+        "task_type_id": ("task_type_id",),
+        "duration": ("duration",),
+        "complete_till": ("complete_till",),
+        "result": ("result",),
+        "request_id": ("request_id",),
+    },
+    Transaction: {
+        "price": ("price",),
+        "completed_at": ("completed_at",),
+        "comment": ("comment",),
+        "metadata": ("metadata",),
+        "next_price": ("next_price",),
+        "next_date": ("next_date",),
+        "request_id": ("request_id",),
+        "embedded": ("embedded",),
+    },
+    TransactionEmbedded: {
+        "catalog_elements": ("catalog_elements",),
+    },
+    Unsorted: {
+        "source_uid": ("source_uid",),
+        "source_name": ("source_name",),
+        "pipeline_id": ("pipeline_id",),
+        "created_at": ("created_at",),
+        "metadata": ("metadata",),
+        "request_id": ("request_id",),
+        "embedded": ("embedded",),
+    },
+    UnsortedEmbedded: {
+        "leads": ("leads",),
+        "contacts": ("contacts",),
+        "companies": ("companies",),
+    },
+    User: {
+        "name": ("name",),
+        "email": ("email",),
+        "password": ("password",),
+        "lang": ("lang",),
+        "rights": ("rights",),
+        "request_id": ("request_id",),
+    },
+}
 #: Model class -> its type checker (a batch of objects at once).
-CHECKERS: dict[type[Any], Callable[..., None]] = {}
+CHECKERS: dict[type[Any], Callable[..., None]] = {
+    Call: check_call,
+    Catalog: check_catalog,
+    CatalogElement: check_catalog_element,
+    CatalogElementLinkMetadata: check_catalog_element_link_metadata,
+    ChainedList: check_chained_list,
+    ChatTemplate: check_chat_template,
+    ChatTemplateAttachment: check_chat_template_attachment,
+    ChatTemplateButton: check_chat_template_button,
+    Company: check_company,
+    CompanyEmbedded: check_company_embedded,
+    ComplexLead: check_complex_lead,
+    ComplexLeadEmbedded: check_complex_lead_embedded,
+    ComplexLeadMetadata: check_complex_lead_metadata,
+    Contact: check_contact,
+    ContactChat: check_contact_chat,
+    ContactEmbedded: check_contact_embedded,
+    CustomField: check_custom_field,
+    CustomFieldEnum: check_custom_field_enum,
+    CustomFieldGroup: check_custom_field_group,
+    CustomFieldNested: check_custom_field_nested,
+    Customer: check_customer,
+    CustomerEmbedded: check_customer_embedded,
+    CustomerStatus: check_customer_status,
+    EmbeddedCatalogElement: check_embedded_catalog_element,
+    EmbeddedEntity: check_embedded_entity,
+    EntityFile: check_entity_file,
+    EntityLink: check_entity_link,
+    EntityRights: check_entity_rights,
+    FieldValue: check_field_value,
+    FieldValues: check_field_values,
+    Follower: check_follower,
+    IdRef: check_id_ref,
+    Lead: check_lead,
+    LeadEmbedded: check_lead_embedded,
+    LeadSource: check_lead_source,
+    LinkMetadata: check_link_metadata,
+    LossReason: check_loss_reason,
+    Note: check_note,
+    NoteParams: check_note_params,
+    Pipeline: check_pipeline,
+    PipelineEmbedded: check_pipeline_embedded,
+    RequiredStatus: check_required_status,
+    Rights: check_rights,
+    Role: check_role,
+    Segment: check_segment,
+    ShortLink: check_short_link,
+    ShortLinkMetadata: check_short_link_metadata,
+    Source: check_source,
+    SourcePage: check_source_page,
+    SourceService: check_source_service,
+    SourceServiceParams: check_source_service_params,
+    Status: check_status,
+    StatusDescription: check_status_description,
+    StatusRights: check_status_rights,
+    Tag: check_tag,
+    Task: check_task,
+    TaskResult: check_task_result,
+    TaskRights: check_task_rights,
+    Transaction: check_transaction,
+    TransactionEmbedded: check_transaction_embedded,
+    TransactionMetadata: check_transaction_metadata,
+    Unsorted: check_unsorted,
+    UnsortedChatClient: check_unsorted_chat_client,
+    UnsortedChatOrigin: check_unsorted_chat_origin,
+    UnsortedEmbedded: check_unsorted_embedded,
+    UnsortedMetadata: check_unsorted_metadata,
+    User: check_user,
+}

@@ -4,15 +4,216 @@
 
 from __future__ import annotations
 
-from .account import Account
-from .common import EmbeddedEntity, FieldValue, FieldValues, Link, Links, Tag
+from .account import (
+    Account,
+    AccountEmbedded,
+    AccountTaskType,
+    AccountUsersGroup,
+    AmojoRights,
+    DatetimeSettings,
+    InvoicesSettings,
+)
+from .call import Call, CallAdded, CallAddedEmbedded, CallError, CallsAdded, CallsAddedEmbedded
+from .catalog import Catalog, ProductsSettings
+from .catalog_element import CatalogElement, CatalogElementEmbedded, CatalogElementWarning
+from .chat_template import (
+    ChatTemplate,
+    ChatTemplateAttachment,
+    ChatTemplateButton,
+    ChatTemplateEmbedded,
+    ChatTemplateReview,
+)
+from .common import (
+    CatalogElementLinkMetadata,
+    EmbeddedCatalogElement,
+    EmbeddedEntity,
+    FieldValue,
+    FieldValues,
+    IdRef,
+    Link,
+    Links,
+    Tag,
+)
+from .company import Company, CompanyEmbedded
+from .complex_lead import ComplexLead, ComplexLeadEmbedded, ComplexLeadMetadata, ComplexLeadResult
+from .contact import Contact, ContactChat, ContactEmbedded, SocialProfile
+from .currency import Currency
+from .custom_field import ChainedList, CustomField, CustomFieldEnum, CustomFieldNested, RequiredStatus
+from .custom_field_group import CustomFieldGroup
+from .customer import BonusPoints, Customer, CustomerEmbedded, CustomersMode
+from .customer_status import CustomerStatus
+from .event import (
+    Event,
+    EventDeadline,
+    EventEmbedded,
+    EventEntity,
+    EventFieldValue,
+    EventId,
+    EventLeadStatus,
+    EventLink,
+    EventLinkedEntity,
+    EventName,
+    EventSale,
+    EventTaskCompleted,
+    EventText,
+    EventType,
+    EventValue,
+)
+from .file import EntityFile, FileLink
+from .follower import Follower, Subscription
+from .lead import Lead, LeadEmbedded, LeadSource
+from .link import EntityLink, LinkMetadata
+from .loss_reason import LossReason
+from .note import Note, NoteParams
+from .pipeline import Pipeline, PipelineEmbedded
+from .role import Role, RoleEmbedded
+from .segment import Segment
+from .short_link import ShortLink, ShortLinkMetadata
+from .source import Source, SourcePage, SourceService, SourceServiceParams
+from .status import Status, StatusDescription
+from .talk import Talk, TalkEmbedded
+from .task import Task, TaskResult
+from .transaction import Transaction, TransactionEmbedded, TransactionMetadata
+from .unsorted import (
+    Unsorted,
+    UnsortedAdded,
+    UnsortedChatClient,
+    UnsortedChatOrigin,
+    UnsortedDecision,
+    UnsortedEmbedded,
+    UnsortedEntities,
+    UnsortedLinked,
+    UnsortedMetadata,
+    UnsortedSummary,
+)
+from .user import EntityRights, Rights, StatusRights, TaskRights, User, UserEmbedded, UserGroup, UserRole
+from .webhook import Webhook
+from .website_button import WebsiteButton, WebsiteButtonCreated
+from .widget import Widget, WidgetSettingTemplate
 
 __all__ = [
     "Account",
+    "AccountEmbedded",
+    "AccountTaskType",
+    "AccountUsersGroup",
+    "AmojoRights",
+    "BonusPoints",
+    "Call",
+    "CallAdded",
+    "CallAddedEmbedded",
+    "CallError",
+    "CallsAdded",
+    "CallsAddedEmbedded",
+    "Catalog",
+    "CatalogElement",
+    "CatalogElementEmbedded",
+    "CatalogElementLinkMetadata",
+    "CatalogElementWarning",
+    "ChainedList",
+    "ChatTemplate",
+    "ChatTemplateAttachment",
+    "ChatTemplateButton",
+    "ChatTemplateEmbedded",
+    "ChatTemplateReview",
+    "Company",
+    "CompanyEmbedded",
+    "ComplexLead",
+    "ComplexLeadEmbedded",
+    "ComplexLeadMetadata",
+    "ComplexLeadResult",
+    "Contact",
+    "ContactChat",
+    "ContactEmbedded",
+    "Currency",
+    "CustomField",
+    "CustomFieldEnum",
+    "CustomFieldGroup",
+    "CustomFieldNested",
+    "Customer",
+    "CustomerEmbedded",
+    "CustomerStatus",
+    "CustomersMode",
+    "DatetimeSettings",
+    "EmbeddedCatalogElement",
     "EmbeddedEntity",
+    "EntityFile",
+    "EntityLink",
+    "EntityRights",
+    "Event",
+    "EventDeadline",
+    "EventEmbedded",
+    "EventEntity",
+    "EventFieldValue",
+    "EventId",
+    "EventLeadStatus",
+    "EventLink",
+    "EventLinkedEntity",
+    "EventName",
+    "EventSale",
+    "EventTaskCompleted",
+    "EventText",
+    "EventType",
+    "EventValue",
     "FieldValue",
     "FieldValues",
+    "FileLink",
+    "Follower",
+    "IdRef",
+    "InvoicesSettings",
+    "Lead",
+    "LeadEmbedded",
+    "LeadSource",
     "Link",
+    "LinkMetadata",
     "Links",
+    "LossReason",
+    "Note",
+    "NoteParams",
+    "Pipeline",
+    "PipelineEmbedded",
+    "ProductsSettings",
+    "RequiredStatus",
+    "Rights",
+    "Role",
+    "RoleEmbedded",
+    "Segment",
+    "ShortLink",
+    "ShortLinkMetadata",
+    "SocialProfile",
+    "Source",
+    "SourcePage",
+    "SourceService",
+    "SourceServiceParams",
+    "Status",
+    "StatusDescription",
+    "StatusRights",
+    "Subscription",
     "Tag",
+    "Talk",
+    "TalkEmbedded",
+    "Task",
+    "TaskResult",
+    "TaskRights",
+    "Transaction",
+    "TransactionEmbedded",
+    "TransactionMetadata",
+    "Unsorted",
+    "UnsortedAdded",
+    "UnsortedChatClient",
+    "UnsortedChatOrigin",
+    "UnsortedDecision",
+    "UnsortedEmbedded",
+    "UnsortedEntities",
+    "UnsortedLinked",
+    "UnsortedMetadata",
+    "UnsortedSummary",
+    "User",
+    "UserEmbedded",
+    "UserGroup",
+    "UserRole",
+    "Webhook",
+    "WebsiteButton",
+    "WebsiteButtonCreated",
+    "Widget",
+    "WidgetSettingTemplate",
 ]

@@ -9,6 +9,128 @@ from msgspec import UNSET, UnsetType, field
 
 from amocrm.lib.base import AmoStruct
 
+from . import common
+
+
+class InvoicesSettings(AmoStruct, kw_only=True):
+    """Invoice settings of the account.
+
+    Attributes:
+        lang: Language of the invoices.
+        invoices_catalog_id: The invoices catalog.
+    """
+
+    lang: str | None | UnsetType = UNSET
+    """Language of the invoices."""
+    invoices_catalog_id: int | None | UnsetType = UNSET
+    """The invoices catalog."""
+
+
+class AmojoRights(AmoStruct, kw_only=True):
+    """Chat rights of the account.
+
+    Attributes:
+        can_direct: Whether direct chats are allowed.
+        can_create_groups: Whether group chats may be created.
+    """
+
+    can_direct: bool | UnsetType = UNSET
+    """Whether direct chats are allowed."""
+    can_create_groups: bool | UnsetType = UNSET
+    """Whether group chats may be created."""
+
+
+class AccountUsersGroup(AmoStruct, kw_only=True):
+    """A group of users.
+
+    Attributes:
+        id: Group id.
+        name: Group name.
+        uuid: Group uuid.
+    """
+
+    id: int | UnsetType = UNSET
+    """Group id."""
+    name: str | UnsetType = UNSET
+    """Group name."""
+    uuid: str | None | UnsetType = UNSET
+    """Group uuid."""
+
+
+class AccountTaskType(AmoStruct, kw_only=True):
+    """A task type of the account.
+
+    Attributes:
+        id: Task type id (the task's task_type_id).
+        name: Name.
+        color: Colour.
+        icon_id: Icon.
+        code: Code (FOLLOW_UP, MEETING).
+    """
+
+    id: int | UnsetType = UNSET
+    """Task type id (the task's task_type_id)."""
+    name: str | UnsetType = UNSET
+    """Name."""
+    color: str | None | UnsetType = UNSET
+    """Colour."""
+    icon_id: int | None | UnsetType = UNSET
+    """Icon."""
+    code: str | None | UnsetType = UNSET
+    """Code (FOLLOW_UP, MEETING)."""
+
+
+class DatetimeSettings(AmoStruct, kw_only=True):
+    """Date formats and the time zone of the account.
+
+    Attributes:
+        date_pattern: Date and time pattern.
+        short_date_pattern: Short date pattern.
+        short_time_pattern: Short time pattern.
+        date_format: Date format.
+        time_format: Time format.
+        timezone: Time zone.
+        timezone_offset: Time zone offset.
+    """
+
+    date_pattern: str | UnsetType = UNSET
+    """Date and time pattern."""
+    short_date_pattern: str | UnsetType = UNSET
+    """Short date pattern."""
+    short_time_pattern: str | UnsetType = UNSET
+    """Short time pattern."""
+    date_format: str | UnsetType = UNSET
+    """Date format."""
+    time_format: str | UnsetType = UNSET
+    """Time format."""
+    timezone: str | UnsetType = UNSET
+    """Time zone."""
+    timezone_offset: str | UnsetType = UNSET
+    """Time zone offset."""
+
+
+class AccountEmbedded(AmoStruct, kw_only=True):
+    """The _embedded object of the account: what with= asked for.
+
+    Attributes:
+        amojo_rights: with=amojo_rights: chat rights.
+        users_groups: with=users_groups: the groups of users.
+        task_types: with=task_types: the task types (1 call, 2 meeting, and the account's own).
+        datetime_settings: with=datetime_settings: date formats and the time zone.
+        entity_names: with=entity_names: the names of the entities per language.
+    """
+
+    amojo_rights: AmojoRights | UnsetType = UNSET
+    """with=amojo_rights: chat rights."""
+    users_groups: list[AccountUsersGroup] | UnsetType = UNSET
+    """with=users_groups: the groups of users."""
+    task_types: list[AccountTaskType] | UnsetType = UNSET
+    """with=task_types: the task types (1 call, 2 meeting, and the account's own)."""
+    datetime_settings: DatetimeSettings | UnsetType = UNSET
+    """with=datetime_settings: date formats and the time zone."""
+    entity_names: dict[str, Any] | UnsetType = UNSET
+    """with=entity_names: the names of the entities per language."""
+
 
 class Account(AmoStruct, kw_only=True):
     """The account, GET /api/v4/account (fields depend on with=).
@@ -31,6 +153,13 @@ class Account(AmoStruct, kw_only=True):
         is_helpbot_enabled: Whether the help bot is on.
         is_technical_account: Whether this is a technical account.
         contact_name_display_order: 1 first name first, 2 last name first.
+        mobile_feature_version: Mobile feature version.
+        uuid: with=uuid: the account's uuid.
+        amojo_id: with=amojo_id: the account's chat id.
+        version: with=version: the account's version.
+        drive_url: with=drive_url: the base URL of the account's file drive.
+        is_api_filter_enabled: with=is_api_filter_enabled: whether the full list filters are on.
+        invoices_settings: with=invoices_settings: the invoices' language and catalog.
         links: HAL links.
         embedded: Data asked for with with=.
     """
@@ -69,7 +198,21 @@ class Account(AmoStruct, kw_only=True):
     """Whether this is a technical account."""
     contact_name_display_order: int | UnsetType = UNSET
     """1 first name first, 2 last name first."""
-    links: dict[str, Any] | UnsetType = field(name="_links", default=UNSET)
+    mobile_feature_version: int | UnsetType = UNSET
+    """Mobile feature version."""
+    uuid: str | UnsetType = UNSET
+    """with=uuid: the account's uuid."""
+    amojo_id: str | UnsetType = UNSET
+    """with=amojo_id: the account's chat id."""
+    version: int | UnsetType = UNSET
+    """with=version: the account's version."""
+    drive_url: str | UnsetType = UNSET
+    """with=drive_url: the base URL of the account's file drive."""
+    is_api_filter_enabled: bool | UnsetType = UNSET
+    """with=is_api_filter_enabled: whether the full list filters are on."""
+    invoices_settings: InvoicesSettings | UnsetType = UNSET
+    """with=invoices_settings: the invoices' language and catalog."""
+    links: common.Links | UnsetType = field(name="_links", default=UNSET)
     """HAL links."""
-    embedded: dict[str, Any] | UnsetType = field(name="_embedded", default=UNSET)
+    embedded: AccountEmbedded | UnsetType = field(name="_embedded", default=UNSET)
     """Data asked for with with=."""

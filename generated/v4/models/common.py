@@ -127,3 +127,45 @@ class EmbeddedEntity(AmoStruct, kw_only=True):
     """Contacts of a lead: whether it is the main contact."""
     links: Links | UnsetType = field(name="_links", default=UNSET)
     """HAL links."""
+
+
+class CatalogElementLinkMetadata(AmoStruct, kw_only=True):
+    """How a catalog element is linked: quantity, catalog, price field.
+
+    Attributes:
+        quantity: Quantity.
+        catalog_id: Catalog id.
+        price_id: Price field used for this element in this entity.
+    """
+
+    quantity: int | float | UnsetType = UNSET
+    """Quantity."""
+    catalog_id: int | UnsetType = UNSET
+    """Catalog id."""
+    price_id: int | None | UnsetType = UNSET
+    """Price field used for this element in this entity."""
+
+
+class IdRef(AmoStruct, kw_only=True):
+    """An object named by its id only ({"id": ..}): what users activate/deactivate and batch deletes take.
+
+    Attributes:
+        id: The id.
+    """
+
+    id: int | UnsetType = UNSET
+    """The id."""
+
+
+class EmbeddedCatalogElement(AmoStruct, kw_only=True):
+    """A catalog element linked to an entity, with its link metadata.
+
+    Attributes:
+        id: Element id.
+        metadata: Quantity, catalog and price field.
+    """
+
+    id: int | UnsetType = UNSET
+    """Element id."""
+    metadata: CatalogElementLinkMetadata | UnsetType = UNSET
+    """Quantity, catalog and price field."""

@@ -5,7 +5,77 @@
 from __future__ import annotations
 
 from .account import AccountResource
+from .calls import CallsResource
+from .catalog_custom_field_groups import CatalogCustomFieldGroupsResource
+from .catalog_custom_fields import CatalogCustomFieldsResource
+from .catalog_elements import CatalogElementsResource
+from .catalogs import CatalogsResource
+from .chat_templates import ChatTemplatesResource
+from .companies import CompaniesResource
+from .contacts import ContactsResource
+from .currencies import CurrenciesResource
+from .custom_field_groups import CustomFieldGroupsResource
+from .custom_fields import CustomFieldsResource
+from .customer_statuses import CustomerStatusesResource
+from .customers import CustomersResource
+from .events import EventsResource
+from .files import FilesResource
+from .followers import FollowersResource
+from .leads import LeadsResource
+from .loss_reasons import LossReasonsResource
+from .notes import NotesResource
+from .pipelines import PipelinesResource
+from .roles import RolesResource
+from .segment_custom_field_groups import SegmentCustomFieldGroupsResource
+from .segment_custom_fields import SegmentCustomFieldsResource
+from .segments import SegmentsResource
+from .short_links import ShortLinksResource
+from .sources import SourcesResource
+from .statuses import StatusesResource
+from .talks import TalksResource
+from .tasks import TasksResource
+from .transactions import TransactionsResource
+from .unsorted import UnsortedResource
+from .users import UsersResource
+from .webhooks import WebhooksResource
+from .website_buttons import WebsiteButtonsResource
+from .widgets import WidgetsResource
 
 __all__ = [
     "AccountResource",
+    "CallsResource",
+    "CatalogCustomFieldGroupsResource",
+    "CatalogCustomFieldsResource",
+    "CatalogElementsResource",
+    "CatalogsResource",
+    "ChatTemplatesResource",
+    "CompaniesResource",
+    "ContactsResource",
+    "CurrenciesResource",
+    "CustomFieldGroupsResource",
+    "CustomFieldsResource",
+    "CustomerStatusesResource",
+    "CustomersResource",
+    "EventsResource",
+    "FilesResource",
+    "FollowersResource",
+    "LeadsResource",
+    "LossReasonsResource",
+    "NotesResource",
+    "PipelinesResource",
+    "RolesResource",
+    "SegmentCustomFieldGroupsResource",
+    "SegmentCustomFieldsResource",
+    "SegmentsResource",
+    "ShortLinksResource",
+    "SourcesResource",
+    "StatusesResource",
+    "TalksResource",
+    "TasksResource",
+    "TransactionsResource",
+    "UnsortedResource",
+    "UsersResource",
+    "WebhooksResource",
+    "WebsiteButtonsResource",
+    "WidgetsResource",
 ]
