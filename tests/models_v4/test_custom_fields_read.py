@@ -15,12 +15,15 @@ from typing import Any
 import msgspec
 import pytest
 from msgspec import UNSET, UnsetType
+from typing_extensions import assert_type
 
 from amocrm.errors import ConfigError, DecodeError
 from amocrm.lib.base import AmoStruct
 from amocrm.lib.v4.fields import (
     Address,
     AddressPart,
+    AnyItem,
+    AnyValue,
     Birthday,
     ChainedList,
     ChainedListValue,
@@ -31,6 +34,7 @@ from amocrm.lib.v4.fields import (
     File,
     Items,
     LegalEntity,
+    LegalEntityValue,
     LinkedEntity,
     Monetary,
     MultiSelect,
@@ -218,13 +222,19 @@ def test_wrong_kind_and_malformed_values_are_clear_errors() -> None:
 
 
 def test_static_types_of_typed_reads() -> None:
-    """What type checkers see (mypy --strict and pyright check this file)."""
+    """What type checkers see (test_typing.py runs mypy --strict over this file)."""
     e = entity()
-    number: int | float | None = e.get_value(2, Numeric)
-    when: datetime.datetime | None = e.get_value(8, Date)
-    option: Choice | None = e.get_value(5, Select)
-    options: list[Choice] | None = e.get_value(6, MultiSelect)
-    phones: list[MultiTextValue] | None = e.get_value("PHONE", Phone)
-    chained: list[ChainedListValue] = e.get_value(16, ChainedList, first=False)
-    flag: bool | None = e.get_value(4, Checkbox)
-    assert (number, when, option, options, phones, chained, flag) != (None,) * 7
+    assert_type(e.get_value(2, Numeric), "int | float | None")
+    assert_type(e.get_value(8, Date), "datetime.datetime | None")
+    assert_type(e.get_value(5, Select), "Choice | None")
+    assert_type(e.get_value(6, MultiSelect), "list[Choice] | None")
+    assert_type(e.get_value("PHONE", Phone), "list[MultiTextValue] | None")
+    assert_type(e.get_value(12, SmartAddress), "Address | None")
+    assert_type(e.get_value(13, LegalEntity), "LegalEntityValue | None")
+    assert_type(e.get_value(16, ChainedList, first=False), "list[ChainedListValue]")
+    assert_type(e.get_value(4, Checkbox), "bool | None")
+    assert_type(e.get_value(24, Items), "list[dict[str, Any]] | None")
+    assert_type(e.get_value(1), "AnyValue | None")
+    assert_type(e.get_value(1, first=False), "list[AnyItem]")
+    assert_type(e.get_field(1), "FieldValues | None")
+    assert isinstance(e.get_value(2, Numeric), int)  # no type context trouble (covariant kinds)

@@ -105,8 +105,8 @@ __all__ = [
     "builder_for",
 ]
 
-ValueT = TypeVar("ValueT")
-ItemT = TypeVar("ItemT")
+ValueT = TypeVar("ValueT", covariant=True)
+ItemT = TypeVar("ItemT", covariant=True)
 
 TEXT_TYPES = frozenset({"text", "textarea", "url", "streetaddress", "tracking_data", "org_legal_name"})
 NUMBER_TYPES = frozenset({"numeric", "price", "monetary"})
@@ -303,12 +303,13 @@ class FieldBuilder(Generic[ValueT, ItemT]):
         raise NotImplementedError
 
     @classmethod
-    def combine(cls, items: list[ItemT]) -> ValueT | None:
+    def combine(cls, items: list[Any]) -> ValueT | None:
         """The field's value from its decoded values: the first one (``None`` for none), or all of them
         for the kinds with ``multiple`` set."""
         if cls.multiple:
             return items  # type: ignore[return-value]
-        return items[0] if items else None  # type: ignore[return-value]
+        first: ValueT | None = items[0] if items else None
+        return first
 
 
 def _undecodable(where: str, what: str, value: object) -> DecodeError:
