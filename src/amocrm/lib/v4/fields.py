@@ -321,7 +321,7 @@ class Text(FieldBuilder[str, str]):
     """A text value (text, textarea, url, streetaddress, tracking_data, org_legal_name fields)."""
 
     __slots__ = ()
-    types = TEXT_TYPES
+    types: ClassVar[frozenset[str]] = TEXT_TYPES
 
     def __init__(self, value: str) -> None:
         self._values = [{"value": _need_str(f"{_name(self)}(value)", value)}]
@@ -384,7 +384,7 @@ class Numeric(FieldBuilder[Number, Number]):
     """
 
     __slots__ = ()
-    types = NUMBER_TYPES
+    types: ClassVar[frozenset[str]] = NUMBER_TYPES
 
     def __init__(self, value: int | float | Decimal | str) -> None:
         who = f"{_name(self)}(value)"
@@ -437,7 +437,7 @@ class Checkbox(FieldBuilder[bool, bool]):
     """A checkbox: ``True`` or ``False``."""
 
     __slots__ = ()
-    types = frozenset({"checkbox"})
+    types: ClassVar[frozenset[str]] = frozenset({"checkbox"})
 
     def __init__(self, value: bool) -> None:
         if not isinstance(value, bool):
@@ -489,7 +489,7 @@ class Select(FieldBuilder[Choice, Choice]):
     """
 
     __slots__ = ()
-    types = CHOICE_TYPES
+    types: ClassVar[frozenset[str]] = CHOICE_TYPES
 
     def __init__(self, value: str | Choice | None = None, *, enum_id: int | None = None,
                  enum_code: str | None = None) -> None:
@@ -536,8 +536,8 @@ class MultiSelect(FieldBuilder[list[Choice], Choice]):
     """
 
     __slots__ = ()
-    types = frozenset({"multiselect", "category"})
-    multiple = True
+    types: ClassVar[frozenset[str]] = frozenset({"multiselect", "category"})
+    multiple: ClassVar[bool] = True
 
     def __init__(self, options: Iterable[str | int | Choice]) -> None:
         who = f"{_name(self)}(options)"
@@ -571,8 +571,8 @@ class MultiText(FieldBuilder[list[MultiTextValue], MultiTextValue]):
     """
 
     __slots__ = ()
-    types = frozenset({"multitext"})
-    multiple = True
+    types: ClassVar[frozenset[str]] = frozenset({"multitext"})
+    multiple: ClassVar[bool] = True
     #: The enum codes allowed (empty: any).
     codes: ClassVar[tuple[str, ...]] = ()
     #: The code of a bare text when ``enum_code`` is not given.
@@ -622,16 +622,16 @@ class Phone(MultiText):
     """Phone numbers (the PHONE field); a bare number gets ``WORK``."""
 
     __slots__ = ()
-    codes = PHONE_CODES
-    default_code = "WORK"
+    codes: ClassVar[tuple[str, ...]] = PHONE_CODES
+    default_code: ClassVar[str | None] = "WORK"
 
 
 class Email(MultiText):
     """E-mail addresses (the EMAIL field); a bare address gets ``WORK``."""
 
     __slots__ = ()
-    codes = EMAIL_CODES
-    default_code = "WORK"
+    codes: ClassVar[tuple[str, ...]] = EMAIL_CODES
+    default_code: ClassVar[str | None] = "WORK"
 
 
 # -- dates ---------------------------------------------------------------------------------------
@@ -687,7 +687,7 @@ class Date(FieldBuilder[_dt.datetime, _dt.datetime]):
     """
 
     __slots__ = ()
-    types = DATE_TYPES
+    types: ClassVar[frozenset[str]] = DATE_TYPES
 
     def __init__(self, value: _dt.datetime | _dt.date | int, *, tz: _dt.tzinfo | None = None) -> None:
         self._values = [{"value": _rfc3339(f"{_name(self)}(value)", value, tz)}]
@@ -714,8 +714,8 @@ class SmartAddress(FieldBuilder[Address, AddressPart]):
     """A smart address by part; give at least one part. Parts left out are not sent."""
 
     __slots__ = ()
-    types = frozenset({"smart_address"})
-    multiple = True
+    types: ClassVar[frozenset[str]] = frozenset({"smart_address"})
+    multiple: ClassVar[bool] = True
 
     def __init__(self, *, address_line_1: str | None = None, address_line_2: str | None = None,
                  city: str | None = None, state: str | None = None, zip: str | None = None,
@@ -782,7 +782,7 @@ class LegalEntity(FieldBuilder[LegalEntityValue, LegalEntityValue]):
     """A legal entity (requisites); ``entity_type`` 1 is a sole proprietor, 2 a legal person."""
 
     __slots__ = ()
-    types = frozenset({"legal_entity"})
+    types: ClassVar[frozenset[str]] = frozenset({"legal_entity"})
 
     def __init__(self, name: str, *, entity_type: int | None = None, vat_id: str | None = None,
                  tax_registration_reason_code: str | None = None, address: str | None = None,
@@ -822,7 +822,7 @@ class LinkedEntity(FieldBuilder[LinkedEntityValue, LinkedEntityValue]):
     """A linked entity (catalogs): the entity's id and type, optionally its name and catalog."""
 
     __slots__ = ()
-    types = frozenset({"linked_entity"})
+    types: ClassVar[frozenset[str]] = frozenset({"linked_entity"})
 
     def __init__(self, entity_id: int, entity_type: str, *, name: str | None = None,
                  catalog_id: int | None = None) -> None:
@@ -848,7 +848,7 @@ class File(FieldBuilder[FileValue, FileValue]):
     """A file of the account's drive (upload it first): its uuid and version uuid, name and size."""
 
     __slots__ = ()
-    types = frozenset({"file"})
+    types: ClassVar[frozenset[str]] = frozenset({"file"})
 
     def __init__(self, file_uuid: str, version_uuid: str, *, file_name: str | None = None,
                  file_size: int | None = None) -> None:
@@ -881,8 +881,8 @@ class Items(FieldBuilder[list[dict[str, Any]], dict[str, Any]]):
     quantity, unit_type, discount, vat_rate_id, ...)."""
 
     __slots__ = ()
-    types = frozenset({"items"})
-    multiple = True
+    types: ClassVar[frozenset[str]] = frozenset({"items"})
+    multiple: ClassVar[bool] = True
 
     def __init__(self, *items: Mapping[str, Any]) -> None:
         self._values = [{"value": _need_object(f"{_name(self)}(items)", item)} for item in items]
@@ -904,7 +904,7 @@ class Payer(FieldBuilder[dict[str, Any], dict[str, Any]]):
     """The payer of an invoice (name, vat_id, kpp, address, entity_type, entity_id, ...)."""
 
     __slots__ = ()
-    types = frozenset({"payer"})
+    types: ClassVar[frozenset[str]] = frozenset({"payer"})
 
     def __init__(self, value: Mapping[str, Any]) -> None:
         self._values = [{"value": _need_object(f"{_name(self)}(value)", value)}]
@@ -918,7 +918,7 @@ class Supplier(FieldBuilder[dict[str, Any], dict[str, Any]]):
     """The supplier of an invoice, by its entity id."""
 
     __slots__ = ()
-    types = frozenset({"supplier"})
+    types: ClassVar[frozenset[str]] = frozenset({"supplier"})
 
     def __init__(self, entity_id: int) -> None:
         self._values = [{"value": {"entity_id": _need_int(f"{_name(self)}(entity_id)", entity_id)}}]
@@ -940,7 +940,7 @@ class ChainedList(FieldBuilder[ChainedListValue, ChainedListValue]):
     ``(catalog_id, element_id)`` pairs for the next links of the chain. Sent without ``value``."""
 
     __slots__ = ()
-    types = frozenset({"chained_list"})
+    types: ClassVar[frozenset[str]] = frozenset({"chained_list"})
 
     def __init__(self, catalog_id: int, element_id: int, *more: tuple[int, int]) -> None:
         who = _name(self)
@@ -978,8 +978,8 @@ class Raw(FieldBuilder[list[dict[str, Any]], dict[str, Any]]):
     ``catalog_element_id``), for a field type no builder covers; reads give the objects' set keys."""
 
     __slots__ = ()
-    types = ALL_FIELD_TYPES
-    multiple = True
+    types: ClassVar[frozenset[str]] = ALL_FIELD_TYPES
+    multiple: ClassVar[bool] = True
 
     def __init__(self, values: Iterable[Mapping[str, Any]]) -> None:
         who = f"{_name(self)}(values)"
