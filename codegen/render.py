@@ -402,7 +402,8 @@ def _write_plan(
                     refused.append(
                         (f.attr, f"{name}.{f.attr} is not written by the API: {f.prop['x-refuse']}", True)
                     )
-                elif f.attr not in _STAMPS:
+                elif f.attr not in _STAMPS and name in roots:
+                    # objects written on their own; nested ones carry the server's values along
                     message = f"{name}.{f.attr} is read only (set by the server), so it is not sent"
                     refused.append((f.attr, message, False))
                 continue

@@ -667,15 +667,7 @@ def check_custom_field(objs: Sequence[CustomField], what: str = "CustomField") -
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
     check_models(
-        objs,
-        _CHECKS_CustomField,
-        what,
-        (("values", CustomFieldValue, check_custom_field_value, True),),
-        refused=(
-            ("name", "CustomField.name is read only (set by the server), so it is not sent", False),
-            ("code", "CustomField.code is read only (set by the server), so it is not sent", False),
-            ("is_system", "CustomField.is_system is read only (set by the server), so it is not sent", False),
-        ),
+        objs, _CHECKS_CustomField, what, (("values", CustomFieldValue, check_custom_field_value, True),)
     )
 
 
@@ -1192,16 +1184,7 @@ def check_linked_entity(objs: Sequence[LinkedEntity], what: str = "LinkedEntity"
 
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
-    check_models(
-        objs,
-        _CHECKS_LinkedEntity,
-        what,
-        (),
-        refused=(
-            ("name", "LinkedEntity.name is read only (set by the server), so it is not sent", False),
-            ("links", "LinkedEntity.links is read only (set by the server), so it is not sent", False),
-        ),
-    )
+    check_models(objs, _CHECKS_LinkedEntity, what, ())
 
 
 class LinkedIdsWrite(msgspec.Struct, gc=False):
@@ -1238,13 +1221,7 @@ def check_linked_ids(objs: Sequence[LinkedIds], what: str = "LinkedIds") -> None
 
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
-    check_models(
-        objs,
-        _CHECKS_LinkedIds,
-        what,
-        (),
-        refused=(("links", "LinkedIds.links is read only (set by the server), so it is not sent", False),),
-    )
+    check_models(objs, _CHECKS_LinkedIds, what, ())
 
 
 class NoteWrite(msgspec.Struct, gc=False):

@@ -488,6 +488,7 @@ def write_catalog_element(o: CatalogElement) -> CatalogElementWrite:
         )
     )
     w.updated_at = UNSET if isinstance(o.id, int) else o.updated_at
+    o._amo_write_hook(w)
     return w
 
 
@@ -794,6 +795,7 @@ def write_company(o: Company) -> CompanyWrite:
     w.embedded = nested(
         o.embedded, write_company_embedded, CompanyEmbedded, _KEYS_CompanyEmbedded, "Company.embedded"
     )
+    o._amo_write_hook(w)
     return w
 
 
@@ -893,19 +895,6 @@ def check_company_embedded(objs: Sequence[CompanyEmbedded], what: str = "Company
             ("tags", Tag, check_tag, True),
             ("contacts", EmbeddedEntity, check_embedded_entity, True),
         ),
-        refused=(
-            ("leads", "CompanyEmbedded.leads is read only (set by the server), so it is not sent", False),
-            (
-                "customers",
-                "CompanyEmbedded.customers is read only (set by the server), so it is not sent",
-                False,
-            ),
-            (
-                "catalog_elements",
-                "CompanyEmbedded.catalog_elements is read only (set by the server), so it is not sent",
-                False,
-            ),
-        ),
     )
 
 
@@ -982,6 +971,7 @@ def write_complex_lead(o: ComplexLead) -> ComplexLeadWrite:
         _KEYS_ComplexLeadEmbedded,
         "ComplexLead.embedded",
     )
+    o._amo_write_hook(w)
     return w
 
 
@@ -1173,6 +1163,7 @@ def write_contact(o: Contact) -> ContactWrite:
     w.embedded = nested(
         o.embedded, write_contact_embedded, ContactEmbedded, _KEYS_ContactEmbedded, "Contact.embedded"
     )
+    o._amo_write_hook(w)
     return w
 
 
@@ -1290,24 +1281,6 @@ def check_contact_embedded(objs: Sequence[ContactEmbedded], what: str = "Contact
         (
             ("tags", Tag, check_tag, True),
             ("companies", EmbeddedEntity, check_embedded_entity, True),
-        ),
-        refused=(
-            ("leads", "ContactEmbedded.leads is read only (set by the server), so it is not sent", False),
-            (
-                "customers",
-                "ContactEmbedded.customers is read only (set by the server), so it is not sent",
-                False,
-            ),
-            (
-                "catalog_elements",
-                "ContactEmbedded.catalog_elements is read only (set by the server), so it is not sent",
-                False,
-            ),
-            (
-                "social_profiles",
-                "ContactEmbedded.social_profiles is read only (set by the server), so it is not sent",
-                False,
-            ),
         ),
     )
 
@@ -1673,6 +1646,7 @@ def write_customer(o: Customer) -> CustomerWrite:
         o.embedded, write_customer_embedded, CustomerEmbedded, _KEYS_CustomerEmbedded, "Customer.embedded"
     )
     w.updated_at = UNSET if isinstance(o.id, int) else o.updated_at
+    o._amo_write_hook(w)
     return w
 
 
@@ -1821,13 +1795,6 @@ def check_customer_embedded(objs: Sequence[CustomerEmbedded], what: str = "Custo
             ("contacts", EmbeddedEntity, check_embedded_entity, True),
             ("companies", EmbeddedEntity, check_embedded_entity, True),
         ),
-        refused=(
-            (
-                "catalog_elements",
-                "CustomerEmbedded.catalog_elements is read only (set by the server), so it is not sent",
-                False,
-            ),
-        ),
     )
 
 
@@ -1974,15 +1941,7 @@ def check_embedded_entity(objs: Sequence[EmbeddedEntity], what: str = "EmbeddedE
 
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
-    check_models(
-        objs,
-        _CHECKS_EmbeddedEntity,
-        what,
-        (),
-        refused=(
-            ("links", "EmbeddedEntity.links is read only (set by the server), so it is not sent", False),
-        ),
-    )
+    check_models(objs, _CHECKS_EmbeddedEntity, what, ())
 
 
 class EntityFileWrite(msgspec.Struct, gc=False):
@@ -2127,24 +2086,7 @@ def check_field_values(objs: Sequence[FieldValues], what: str = "FieldValues") -
 
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
-    check_models(
-        objs,
-        _CHECKS_FieldValues,
-        what,
-        (("values", FieldValue, check_field_value, True),),
-        refused=(
-            (
-                "field_name",
-                "FieldValues.field_name is read only (set by the server), so it is not sent",
-                False,
-            ),
-            (
-                "field_type",
-                "FieldValues.field_type is read only (set by the server), so it is not sent",
-                False,
-            ),
-        ),
-    )
+    check_models(objs, _CHECKS_FieldValues, what, (("values", FieldValue, check_field_value, True),))
 
 
 class FollowerWrite(msgspec.Struct, gc=False):
@@ -2282,6 +2224,7 @@ def write_lead(o: Lead) -> LeadWrite:
         )
     )
     w.embedded = nested(o.embedded, write_lead_embedded, LeadEmbedded, _KEYS_LeadEmbedded, "Lead.embedded")
+    o._amo_write_hook(w)
     return w
 
 
@@ -2417,18 +2360,6 @@ def check_lead_embedded(objs: Sequence[LeadEmbedded], what: str = "LeadEmbedded"
             ("companies", EmbeddedEntity, check_embedded_entity, True),
             ("source", LeadSource, check_lead_source, False),
         ),
-        refused=(
-            (
-                "loss_reason",
-                "LeadEmbedded.loss_reason is read only (set by the server), so it is not sent",
-                False,
-            ),
-            (
-                "catalog_elements",
-                "LeadEmbedded.catalog_elements is read only (set by the server), so it is not sent",
-                False,
-            ),
-        ),
     )
 
 
@@ -2473,13 +2404,7 @@ def check_lead_source(objs: Sequence[LeadSource], what: str = "LeadSource") -> N
 
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
-    check_models(
-        objs,
-        _CHECKS_LeadSource,
-        what,
-        (),
-        refused=(("name", "LeadSource.name is read only (set by the server), so it is not sent", False),),
-    )
+    check_models(objs, _CHECKS_LeadSource, what, ())
 
 
 #: The fields of LinkMetadata written as they are: how to read each, and its allowed types.
@@ -2944,9 +2869,6 @@ def check_rights(objs: Sequence[Rights], what: str = "Rights") -> None:
             ("tasks", TaskRights, check_task_rights, False),
             ("status_rights", StatusRights, check_status_rights, True),
         ),
-        refused=(
-            ("is_active", "Rights.is_active is read only (set by the server), so it is not sent", False),
-        ),
     )
 
 
@@ -3038,6 +2960,7 @@ def write_segment(o: Segment) -> SegmentWrite:
         )
     )
     w.updated_at = UNSET if isinstance(o.id, int) else o.updated_at
+    o._amo_write_hook(w)
     return w
 
 
@@ -3362,44 +3285,7 @@ def check_status_description(objs: Sequence[StatusDescription], what: str = "Sta
 
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
-    check_models(
-        objs,
-        _CHECKS_StatusDescription,
-        what,
-        (),
-        refused=(
-            (
-                "account_id",
-                "StatusDescription.account_id is read only (set by the server), so it is not sent",
-                False,
-            ),
-            (
-                "created_at",
-                "StatusDescription.created_at is read only (set by the server), so it is not sent",
-                False,
-            ),
-            (
-                "created_by",
-                "StatusDescription.created_by is read only (set by the server), so it is not sent",
-                False,
-            ),
-            (
-                "updated_by",
-                "StatusDescription.updated_by is read only (set by the server), so it is not sent",
-                False,
-            ),
-            (
-                "pipeline_id",
-                "StatusDescription.pipeline_id is read only (set by the server), so it is not sent",
-                False,
-            ),
-            (
-                "status_id",
-                "StatusDescription.status_id is read only (set by the server), so it is not sent",
-                False,
-            ),
-        ),
-    )
+    check_models(objs, _CHECKS_StatusDescription, what, ())
 
 
 #: The fields of StatusRights written as they are: how to read each, and its allowed types.
@@ -3705,13 +3591,6 @@ def check_transaction_embedded(
         _CHECKS_TransactionEmbedded,
         what,
         (("catalog_elements", EmbeddedCatalogElement, check_embedded_catalog_element, True),),
-        refused=(
-            (
-                "customer",
-                "TransactionEmbedded.customer is read only (set by the server), so it is not sent",
-                False,
-            ),
-        ),
     )
 
 
