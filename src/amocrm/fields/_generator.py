@@ -419,7 +419,7 @@ def _fetch(args: argparse.Namespace) -> tuple[Any, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m codegen account", description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(prog="python -m codegen account", description=(__doc__ or "").split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     src = parser.add_mutually_exclusive_group()
     src.add_argument("--account-json", type=Path, help="a saved /api/v2/account?with=custom_fields response")
