@@ -343,7 +343,10 @@ def render_cell(values: Sequence[Value], field: FieldDef | None) -> str:
     parts: list[str] = []
     for v in values:
         if ftype in ENUM_TYPES:
-            label = field.label(v.enum_id) if field is not None and v.enum_id is not None else None
+            eid = v.enum_id
+            if eid is None and field is not None and isinstance(v.value, (int, str)):
+                eid = field.enum_id(_text(v.value))  # v2 writes an option as its id in ``value``
+            label = field.label(eid) if field is not None and eid is not None else None
             parts.append(label if label is not None else _text(v.value) or _text(v.enum_id))
         elif ftype == "smart_address":
             parts.append(f"{v.enum_code}: {_text(v.value)}" if v.enum_code else _text(v.value))

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from amocrm.cli._auth import auth
-from amocrm.cli._common import DEFAULT_STORAGE, connection_options, make_client
+from amocrm.cli._common import DEFAULT_STORAGE, connection_options, make_client, throttle_value
 from amocrm.cli._export import export
 from amocrm.cli._fields import fields
 from amocrm.cli._import import import_
@@ -116,7 +116,8 @@ def _params(pairs: tuple[str, ...]) -> dict[str, Any]:
 @click.option("--json", "json_body", metavar="JSON", help="Request body as JSON text (POST/PATCH).")
 @connection_options
 def request(method: str, path: str, params: tuple[str, ...], json_body: str | None, subdomain: str | None,
-            base_url: str | None, token: str | None, storage_dir: str, ca_file: str | None) -> None:
+            base_url: str | None, token: str | None, storage_dir: str, ca_file: str | None,
+            throttle: str | None) -> None:
     """Call any API path and print the JSON answer, pretty.
 
     Example: amocrm request GET /api/v2/leads -p limit_rows=5
@@ -129,7 +130,7 @@ def request(method: str, path: str, params: tuple[str, ...], json_body: str | No
             raise click.BadParameter(f"not valid JSON: {exc}", param_hint="--json") from None
     if not path.startswith("/"):
         raise click.BadParameter(f"{path!r} must start with /", param_hint="PATH")
-    with make_client(subdomain, base_url, token, storage_dir, ca_file) as client:
+    with make_client(subdomain, base_url, token, storage_dir, ca_file, throttle_value(throttle)) as client:
         result = client.request(method.upper(), path, _params(params) or None, json=body)  # type: ignore[arg-type]
     click.echo(json.dumps(result, indent=2, ensure_ascii=False))
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from amocrm.client import AmoClient
 
 __all__ = ["DEFAULT_STORAGE", "Api", "api_option", "connection_options", "fail", "list_operation", "make_client",
-           "resource_of"]
+           "resource_of", "throttle_value"]
 
 #: Where ``auth`` stores tokens unless told otherwise (``~/.config/amocrm/tokens`` on Linux).
 DEFAULT_STORAGE = os.path.join(click.get_app_dir("amocrm"), "tokens")
@@ -29,8 +29,24 @@ def fail(message: str) -> NoReturn:
     raise click.ClickException(message)
 
 
+def throttle_value(text: str | None) -> float | None:
+    """``--throttle``: requests per second (default 7, amoCRM's limit), or ``off``."""
+    if text is None:
+        return 7.0
+    if text.strip().lower() in ("off", "none", "0"):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a number of requests per second or 'off'",
+                                 param_hint="--throttle") from None
+    if not value > 0:
+        raise click.BadParameter(f"{text!r}: give a positive number or 'off'", param_hint="--throttle")
+    return value
+
+
 def make_client(subdomain: str | None, base_url: str | None, token: str | None, storage_dir: str,
-                ca_file: str | None) -> AmoClient:
+                ca_file: str | None, throttle: float | None = 7.0) -> AmoClient:
     """A client from ``--token`` (long-lived token) or the OAuth app and tokens stored by ``amocrm auth``."""
     from amocrm.auth import LongLivedToken, OAuth2
     from amocrm.client import AmoClient, resolve_domain
@@ -40,14 +56,15 @@ def make_client(subdomain: str | None, base_url: str | None, token: str | None, 
     if not subdomain:
         fail("give --subdomain (or set AMOCRM_SUBDOMAIN)")
     if token:
-        return AmoClient(subdomain, base_url=base_url, auth=LongLivedToken(token), ca_file=ca_file)
+        return AmoClient(subdomain, base_url=base_url, auth=LongLivedToken(token), ca_file=ca_file,
+                         throttle=throttle)
     domain = resolve_domain(subdomain)
     storage = FileTokenStorage(storage_dir)
     try:
         auth = OAuth2.from_storage(storage, domain)
     except AmoError as exc:
         fail(f"{exc}; run `amocrm auth` first (storage {storage_dir}) or pass --token")
-    return AmoClient(subdomain, base_url=base_url, auth=auth, ca_file=ca_file)
+    return AmoClient(subdomain, base_url=base_url, auth=auth, ca_file=ca_file, throttle=throttle)
 
 
 def connection_options(fn: F) -> F:
@@ -61,6 +78,9 @@ def connection_options(fn: F) -> F:
         click.option("--storage-dir", envvar="AMOCRM_STORAGE_DIR", default=DEFAULT_STORAGE, show_default=True,
                      help="Folder of tokens stored by `amocrm auth`."),
         click.option("--ca-file", type=click.Path(exists=True, dir_okay=False), help="CA bundle for a TLS sandbox."),
+        click.option("--throttle", envvar="AMOCRM_THROTTLE", metavar="N|off",
+                     help="Requests per second to the account, shared by the amocrm processes of this machine "
+                          "[default: 7, amoCRM's limit; off for a sandbox]."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -77,8 +97,8 @@ def resource_of(client: AmoClient, api: str, entity: str, *, needs: tuple[str, .
     """``client.<api>.<entity>``, or a one-line error listing the entities that have ``needs``."""
     namespace: Any = client.v4 if api == "v4" else client.v2
     names: tuple[str, ...] = _resource_names(api)
-    usable = [n for n in names if _has(namespace, n, needs)]
-    if entity not in usable:
+    if entity not in names or not _has(namespace, entity, needs):
+        usable = [n for n in names if _has(namespace, n, needs)]  # loads every resource: only on the error path
         hint = f" (API {api} of this amocrm version has {', '.join(usable) or 'none'})"
         fail(f"{entity!r} is not a resource with {' and '.join(f'{n}()' for n in needs)} in API {api}{hint}")
     return getattr(namespace, entity)

@@ -10,7 +10,15 @@ from typing import IO, Any
 
 import click
 
-from amocrm.cli._common import api_option, connection_options, fail, list_operation, make_client, resource_of
+from amocrm.cli._common import (
+    api_option,
+    connection_options,
+    fail,
+    list_operation,
+    make_client,
+    resource_of,
+    throttle_value,
+)
 from amocrm.cli._params import build_kwargs, parse_since
 
 __all__ = ["export"]
@@ -115,7 +123,7 @@ def _items(first: Any, linked: _Linked | None) -> Iterator[tuple[Any, Any]]:
 def export(entity: str, fmt: str, params: tuple[str, ...], since: str | None, columns: str,
            with_linked: str | None, output: str | None, quiet: bool, progress_interval: float, api: str,
            subdomain: str | None, base_url: str | None, token: str | None, storage_dir: str,
-           ca_file: str | None) -> None:
+           ca_file: str | None, throttle: str | None) -> None:
     """Write every ENTITY (leads, contacts, companies, customers, tasks, notes, ...) to stdout.
 
     \b
@@ -132,7 +140,7 @@ def export(entity: str, fmt: str, params: tuple[str, ...], since: str | None, co
         if kind not in ("contacts", "companies"):
             raise click.BadParameter(f"{kind!r}: give contacts, companies or both", param_hint="--with")
     moment = parse_since(since) if since else None
-    with make_client(subdomain, base_url, token, storage_dir, ca_file) as client:
+    with make_client(subdomain, base_url, token, storage_dir, ca_file, throttle_value(throttle)) as client:
         resource = resource_of(client, api, entity)
         op = list_operation(resource)
         kwargs = build_kwargs(op, entity, params, since=moment)

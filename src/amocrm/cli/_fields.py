@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from amocrm.cli._common import connection_options, fail, make_client
+from amocrm.cli._common import connection_options, fail, make_client, throttle_value
 
 __all__ = ["fields"]
 
@@ -21,7 +21,8 @@ __all__ = ["fields"]
 @click.option("--sandbox", "use_sandbox", is_flag=True, help="The bundled sandbox's seeded account instead.")
 @connection_options
 def fields(out: str, account_json: str | None, use_sandbox: bool, subdomain: str | None, base_url: str | None,
-           token: str | None, storage_dir: str, ca_file: str | None) -> None:
+           token: str | None, storage_dir: str, ca_file: str | None,
+            throttle: str | None) -> None:
     """Generate a module with one typed class per entity kind for your account's custom fields.
 
     \b
@@ -47,7 +48,7 @@ def fields(out: str, account_json: str | None, use_sandbox: bool, subdomain: str
             with Sandbox(rate_limit=None) as sb, client_for(sb) as client:
                 account, source = client.account.get(with_=["custom_fields"]), "the bundled sandbox"
         else:
-            with make_client(subdomain, base_url, token, storage_dir, ca_file) as client:
+            with make_client(subdomain, base_url, token, storage_dir, ca_file, throttle_value(throttle)) as client:
                 account, source = client.account.get(with_=["custom_fields"]), f"account {client.domain}"
         specs = field_specs(account)
     except AccountSourceError as exc:

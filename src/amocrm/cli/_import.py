@@ -9,7 +9,7 @@ from typing import IO, Any, cast
 
 import click
 
-from amocrm.cli._common import api_option, connection_options, fail, make_client, resource_of
+from amocrm.cli._common import api_option, connection_options, fail, make_client, resource_of, throttle_value
 
 __all__ = ["import_"]
 
@@ -59,7 +59,8 @@ def _read_csv(path: str, delimiter: str | None) -> tuple[list[str], list[dict[st
 @connection_options
 def import_(entity: str, file: str, key: str, batch_size: int | None, dry_run: bool, report_path: str | None,
             delimiter: str | None, quiet: bool, progress_interval: float, api: str, subdomain: str | None,
-            base_url: str | None, token: str | None, storage_dir: str, ca_file: str | None) -> None:
+            base_url: str | None, token: str | None, storage_dir: str, ca_file: str | None,
+            throttle: str | None) -> None:
     """Upsert the rows of FILE (CSV with a header row) into ENTITY: add new ones, update matches.
 
     \b
@@ -78,7 +79,7 @@ def import_(entity: str, file: str, key: str, batch_size: int | None, dry_run: b
     if key not in KEYS[entity]:
         raise click.BadParameter(f"{entity} can be matched by {', '.join(KEYS[entity])} only", param_hint="--key")
     header, rows = _read_csv(file, "\t" if delimiter == "tab" else delimiter)
-    with make_client(subdomain, base_url, token, storage_dir, ca_file) as client:
+    with make_client(subdomain, base_url, token, storage_dir, ca_file, throttle_value(throttle)) as client:
         resource = resource_of(client, api, entity, needs=("list", "save"))
         model: type = type(resource)._operations["save"].model  # pyright: ignore[reportPrivateUsage]
         from amocrm._fieldvalues import api_of
