@@ -209,11 +209,11 @@ class StreamProgress:
 
     def __init__(self, noun: str = "items", verb: str = "", *, stream: TextIO | None = None,
                  interval: float = 2.0, tty_interval: float = 0.1) -> None:
-        self.noun = noun
-        self.verb = verb
+        self.noun: str = noun
+        self.verb: str = verb
         self.stream: TextIO = stream if stream is not None else sys.stderr
-        self.interval = _interval(interval, "interval")
-        self.tty_interval = _interval(tty_interval, "tty_interval")
+        self.interval: float = _interval(interval, "interval")
+        self.tty_interval: float = _interval(tty_interval, "tty_interval")
         isatty = getattr(self.stream, "isatty", None)
         self.terminal: bool = bool(isatty()) if callable(isatty) else False
         self._last = time.monotonic()

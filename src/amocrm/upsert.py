@@ -125,10 +125,10 @@ class UpsertResult(Sequence[UpsertRow]):
                  write_requests: int = 0) -> None:
         self._rows = rows
         #: How many entities were read to match against.
-        self.existing = existing
+        self.existing: int = existing
         #: Requests spent reading (definitions and pages) and writing.
-        self.read_requests = read_requests
-        self.write_requests = write_requests
+        self.read_requests: int = read_requests
+        self.write_requests: int = write_requests
 
     @overload
     def __getitem__(self, index: int) -> UpsertRow: ...

@@ -65,7 +65,7 @@ def sandbox(args: tuple[str, ...]) -> None:
     def usage_error(message: str) -> Any:
         raise click.UsageError(message)
 
-    parser.error = usage_error  # one line instead of argparse's usage block and exit
+    vars(parser)["error"] = usage_error  # one line instead of argparse's usage block and exit
     try:
         ns = parser.parse_args(list(args))
     except argparse.ArgumentError as exc:
