@@ -311,9 +311,11 @@ def run_upsert(
     dry_run: bool = False,
     default_country: str | None = "7",
     preset: Sequence[UpsertRow | None] = (),
+    name_of: Callable[[int], str] = lambda i: f"record {i}",
 ) -> UpsertResult:
-    """:func:`upsert` with field definitions already loaded (the CLI passes those it read) and rows
-    that already failed before (``preset[i]`` not None: record ``i`` is skipped and reported as given)."""
+    """:func:`upsert` with field definitions already loaded (the CLI passes those it read), rows that
+    already failed before (``preset[i]`` not None: record ``i`` is skipped and reported as given), and
+    ``name_of(i)`` naming an earlier record in messages (the CLI says ``row 7``)."""
     if key not in ("phone", "email", "id"):
         raise ConfigError(f"key must be 'phone', 'email' or 'id', got {key!r}")
     op = _operation(resource)
@@ -363,7 +365,7 @@ def run_upsert(
                 continue
             first = next((claimed[t] for t in tokens if t in claimed), None)
             if first is not None:
-                rows[i] = UpsertRow(i, "failed", key=shown, message=f"same {key} as record {first}; not sent")
+                rows[i] = UpsertRow(i, "failed", key=shown, message=f"same {key} as {name_of(first)}; not sent")
                 continue
             for t in tokens:
                 claimed[t] = i
@@ -381,7 +383,7 @@ def run_upsert(
             note = f"also matches id {', '.join(str(o) for o in others)}"
         if target.id in claimed:
             rows[i] = UpsertRow(i, "failed", id=target.id, key=shown,
-                                message=f"matches the same entity as record {claimed[target.id]}; not sent")
+                                message=f"matches the same entity as {name_of(claimed[target.id])}; not sent")
             continue
         claimed[target.id] = i
         update = _changes(record, target, model, defs, api)

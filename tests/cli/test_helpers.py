@@ -242,3 +242,33 @@ def test_both_shapes_read_and_write_the_same_values(model: Any) -> None:
         parse_cell("Cats", SELECT, api)
     read_back = V4Lead(custom_fields_values=[FieldValues(field_id=7, values=[FieldValue(value="Ads", enum_id=71)])])
     assert canonical(entity_fields(read_back)[0][3], SELECT) == canonical([Value("Ads")], SELECT)
+
+
+def test_every_list_filter_is_a_typed_keyword_argument() -> None:
+    """What the CLI (and the README) promise: list() takes each of the operation's filters by name, with a
+    type, and the required ones without a default; an unknown one is a TypeError."""
+    import importlib
+    import inspect
+    import typing
+
+    from amocrm.v2.client import RESOURCE_NAMES
+
+    checked = 0
+    for name in RESOURCE_NAMES:
+        module = importlib.import_module(f"amocrm.v2.resources.{name}")
+        cls = next(getattr(module, n) for n in module.__all__ if n.endswith("Resource"))
+        op = cls._operations.get("list")
+        if op is None or op.paging is None:
+            continue
+        signature = inspect.signature(cls.list)
+        hints = typing.get_type_hints(cls.list)
+        for param in op.params:
+            declared = signature.parameters[param.name]
+            assert param.name in hints, (name, param.name)
+            assert (declared.default is inspect.Parameter.empty) == param.required, (name, param.name)
+        extra = set(signature.parameters) - {p.name for p in op.params} - {"self", "page_size", "offset", "page"}
+        assert not extra, (name, extra)
+        checked += 1
+    assert checked == 8
+    with pytest.raises(TypeError):
+        LeadsResource.list(None, colour="red")  # type: ignore[arg-type,call-arg]

@@ -66,10 +66,10 @@ def build_rows() -> tuple[list[dict[str, str]], dict[int, tuple[str, str]]]:
             source="Option 2" if i % 5 == 0 else "")
     add("No phone 1", "", "failed", "no phone to match by")
     add("No phone 2", "  ", "failed", "no phone to match by")
-    add("Dup 1", "+7 800 000-00-00", "failed", "same phone as record 500")  # the phone of the first new row
-    add("Dup 2", "8 800 001 00 01", "failed", "same phone as record 501")
+    add("Dup 1", "+7 800 000-00-00", "failed", "same phone as row 502")  # the phone of the first new row
+    add("Dup 2", "8 800 001 00 01", "failed", "same phone as row 503")
     add("Bad option", "+7 700 000 00 01", "failed", "'Option 9' is not one of its options", source="Option 9")
-    add("Again", csv_phone(3), "failed", "matches the same entity as record 3")
+    add("Again", csv_phone(3), "failed", "matches the same entity as row 5")
     add("Server says no", "+7 700 000 00 02 (PAGER)", "failed", "unknown enum 'PAGER'")
     add("Also new 1", "+7 700 000 00 03", "added")
     add("Also new 2", "+44 20 7946 0958", "added")

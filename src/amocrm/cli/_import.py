@@ -115,7 +115,8 @@ def import_(entity: str, file: str, key: str, batch_size: int | None, dry_run: b
             callback = report
 
         result = run_upsert(resource, records, key=cast(Key, key), definitions=definitions,
-                            batch_size=batch_size, progress=callback, dry_run=dry_run, preset=preset)
+                            batch_size=batch_size, progress=callback, dry_run=dry_run, preset=preset,
+                            name_of=lambda i: f"row {i + 2}")
     out: IO[str]
     if report_path is None:
         out = sys.stdout
