@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import select
+import queue
 import shutil
 import stat
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -166,20 +167,53 @@ def _start(args: list[str], secret: str) -> subprocess.Popen[str]:
                             stderr=subprocess.PIPE, text=True, env=env)
 
 
-def _read_until(proc: subprocess.Popen[str], fragment: str, timeout: float = 20) -> list[str]:
+def _read_until(proc: subprocess.Popen[str], fragment: str, timeout: float = 30) -> list[str]:
+    """The stderr lines up to the one holding ``fragment`` (read by a thread: no buffering surprises)."""
     assert proc.stderr is not None
+    found: queue.Queue[str | None] = getattr(proc, "_lines", None) or queue.Queue()
+    if not hasattr(proc, "_lines"):
+        stream = proc.stderr
+
+        def pump() -> None:
+            for line in stream:
+                found.put(line)
+            found.put(None)
+
+        threading.Thread(target=pump, daemon=True).start()
+        proc._lines = found  # type: ignore[attr-defined]
     lines: list[str] = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stderr], [], [], 0.5)
-        if ready:
-            line = proc.stderr.readline()
-            if not line:
-                break
-            lines.append(line)
-            if fragment in line:
-                return lines
+        try:
+            line = found.get(timeout=0.5)
+        except queue.Empty:
+            continue
+        if line is None:
+            break
+        lines.append(line)
+        if fragment in line:
+            return lines
     raise AssertionError(f"{fragment!r} not printed: {lines}")
+
+
+def _finish(proc: subprocess.Popen[str], stdin: str = "", timeout: float = 30) -> tuple[str, str]:
+    """Send ``stdin``, wait, and return (stdout, the rest of stderr)."""
+    assert proc.stdin is not None and proc.stdout is not None
+    if stdin:
+        proc.stdin.write(stdin)
+    proc.stdin.close()
+    out = proc.stdout.read()
+    proc.wait(timeout=timeout)
+    rest: list[str] = []
+    found: queue.Queue[str | None] | None = getattr(proc, "_lines", None)
+    if found is None:
+        assert proc.stderr is not None
+        return out, proc.stderr.read()
+    while True:
+        line = found.get(timeout=timeout)
+        if line is None:
+            return out, "".join(rest)
+        rest.append(line)
 
 
 def _check_stored(folder: Path, proc_out: str, proc_err: str, sb: Sandbox) -> None:
@@ -202,21 +236,21 @@ def test_cli_auth_with_a_pasted_redirect(sb: Sandbox, tmp_path: Path) -> None:
     assert url.startswith(f"{sb.base_url}/oauth?client_id=") and "state=" in url and "mode=post_message" in url
     redirected = consent(url)
     code = parse_qs(urlsplit(redirected).query)["code"][0]
-    out, err = proc.communicate(redirected + "\n", timeout=30)
+    out, err = _finish(proc, redirected + "\n")
     assert proc.returncode == 0, err
     assert code not in out + err and "".join(printed).count("\n") == len(printed)
     _check_stored(folder, out, "".join(printed) + err, sb)
     # a second run finds the tokens: it refuses (before using any code) unless --force
     again = _start(["--subdomain", sb.subdomain, "--base-url", sb.base_url, "--storage-dir", str(folder), "--paste"],
                    sb.client_secret)
-    out2, err2 = again.communicate("", timeout=30)
+    out2, err2 = _finish(again)
     assert again.returncode == 1 and err2.startswith("amocrm: error: tokens for sandbox.amocrm.ru are already stored")
     assert len(err2.strip().splitlines()) == 1
     # --force re-authorises, with the client id, secret and redirect URI taken from the stored tokens
     forced = _start(["--subdomain", sb.subdomain, "--base-url", sb.base_url, "--storage-dir", str(folder), "--paste",
                      "--force"], "")
     url3 = _read_until(forced, "/oauth?")[-1].strip()
-    out3, err3 = forced.communicate(consent(url3) + "\n", timeout=30)
+    out3, err3 = _finish(forced, consent(url3) + "\n")
     assert forced.returncode == 0, err3
 
 
@@ -233,7 +267,7 @@ def test_cli_auth_listens_on_loopback(sb: Sandbox, tmp_path: Path) -> None:
     query = urlsplit(consent(url)).query
     page = urllib3.request("GET", f"{listening}?{query}", timeout=10)
     assert page.status == 200 and b"Access granted" in page.data
-    out, err = proc.communicate(timeout=30)
+    out, err = _finish(proc)
     assert proc.returncode == 0, err
     _check_stored(folder, out, "".join(printed) + err, sb)
 
@@ -244,7 +278,7 @@ def test_cli_auth_errors_are_one_line(sb: Sandbox, tmp_path: Path) -> None:
                    "--storage-dir", str(tmp_path), "--paste"], sb.client_secret)
     _read_until(proc, "/oauth?")
     forged = "https://example.com/amocrm/oauth?code=abc&state=forged&referer=sandbox.amocrm.ru"
-    out, err = proc.communicate(forged + "\n", timeout=30)
+    out, err = _finish(proc, forged + "\n")
     lines = [line for line in err.splitlines() if line.startswith("amocrm: ")]
     assert proc.returncode == 1 and len(lines) == 1 and "does not match" in lines[0] and "Traceback" not in err
     timeout = _start(["--base-url", sb.base_url, "--client-id", sb.client_id, "--redirect-uri", sb.redirect_uri,
