@@ -33,7 +33,7 @@ from amocrm.testing import client_for
 from amocrm.upsert import normalize_email, normalize_phone, upsert
 from amocrm.v2.resources.leads import LeadsResource
 from amocrm.v2.resources.notes import NotesResource
-from amocrm.v4.models.common import FieldValue, FieldValues
+from amocrm.v4.models.common import EmbeddedEntity, FieldValue, FieldValues, Tag
 
 LEADS_LIST = LeadsResource._operations["list"]  # pyright: ignore[reportPrivateUsage]
 NOTES_LIST = NotesResource._operations["list"]  # pyright: ignore[reportPrivateUsage]
@@ -207,6 +207,22 @@ class V4Lead(msgspec.Struct, kw_only=True):
     custom_fields_values: list[FieldValues] | None | UnsetType = UNSET
 
 
+class Embedded(msgspec.Struct, kw_only=True):
+    tags: list[Tag] | UnsetType = UNSET
+    contacts: list[EmbeddedEntity] | UnsetType = UNSET
+    companies: list[EmbeddedEntity] | UnsetType = UNSET
+
+
+class V4Deal(msgspec.Struct, kw_only=True):
+    """A v4 lead's shape: links and tags under ``_embedded``."""
+
+    id: int | UnsetType = UNSET
+    name: str | UnsetType = UNSET
+    price: int | None | UnsetType = UNSET
+    custom_fields_values: list[FieldValues] | None | UnsetType = UNSET
+    embedded: Embedded | UnsetType = msgspec.field(name="_embedded", default=UNSET)
+
+
 SELECT = FieldDef(7, "Source", None, "select", ((71, "Ads"), (72, "Friends")))
 PHONE = FieldDef(8, "Phone", "PHONE", "multitext")
 ADDRESS = FieldDef(9, "Address", None, "smart_address")
@@ -272,3 +288,23 @@ def test_every_list_filter_is_a_typed_keyword_argument() -> None:
     assert checked == 8
     with pytest.raises(TypeError):
         LeadsResource.list(None, colour="red")  # type: ignore[arg-type,call-arg]
+
+
+def test_csv_tables_for_a_v4_shaped_model() -> None:
+    """The export and import tables read API v4's shapes (``_embedded`` links and tags,
+    ``custom_fields_values``), so they work for the v4 models once their resources exist."""
+    from amocrm.cli._table import ExportTable, ImportTable
+
+    deal = V4Deal(id=5, name="Deal", price=100, embedded=Embedded(
+        tags=[Tag(name="vip")], contacts=[EmbeddedEntity(id=2), EmbeddedEntity(id=1, is_main=True)],
+        companies=[EmbeddedEntity(id=9)]),
+        custom_fields_values=[FieldValues(field_id=7, values=[FieldValue(value="Ads", enum_id=71)]),
+                              FieldValues(field_id=10, values=[FieldValue(value=1709164800)])])
+    table = ExportTable(V4Deal, [SELECT, DATE], by="name")
+    assert table.header == ["id", "name", "price", "tags", "contacts_id", "company_id", "Source", "Date"]
+    assert table.row(deal) == ["5", "Deal", "100", "vip", "1; 2", "9", "Ads", "2024-02-29"]
+    back = ImportTable(V4Deal, [SELECT, DATE], table.header)
+    assert back.skipped == ["tags", "contacts_id", "company_id"]
+    record = back.record(dict(zip(table.header, table.row(deal), strict=True)))
+    assert msgspec.to_builtins(record) == {"id": 5, "name": "Deal", "price": 100, "custom_fields_values": [
+        {"field_id": 7, "values": [{"value": "Ads", "enum_id": 71}]}, {"field_id": 10, "values": [{"value": 1709164800}]}]}
