@@ -34,6 +34,10 @@ TEMPLATES = Path(__file__).parent / "templates"
 RUFF_ARGS = ["--isolated", "--line-length", "110", "--target-version", "py310"]
 
 
+#: Read-only fields a save still uses: the id says add or update, updated_at is the version held.
+_STAMPS = frozenset({"id", "updated_at"})
+
+
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
@@ -103,7 +107,11 @@ def _generated_fields(path: Path) -> dict[str, list[tuple[str, str]]]:
                 value = stmt.value
                 if isinstance(value, ast.Call):
                     for kw in value.keywords:
-                        if kw.arg == "name" and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str):
+                        if (
+                            kw.arg == "name"
+                            and isinstance(kw.value, ast.Constant)
+                            and isinstance(kw.value.value, str)
+                        ):
                             wire = kw.value.value
                 items.append((attr, wire))
         out[node.name] = items
@@ -141,14 +149,15 @@ def _model_classes(version: Version, models_dir: Path) -> dict[str, ModelClass]:
     return classes
 
 
-def _ref_class(prop: dict[str, Any], entity_of: dict[str, str], classes: dict[str, ModelClass],
-               home: Entity) -> tuple[str | None, bool]:
+def _ref_class(
+    prop: dict[str, Any], entity_of: dict[str, str], classes: dict[str, ModelClass], home: Entity
+) -> tuple[str | None, bool]:
     """The model class a property holds (one, or items of a list), and whether it is a list."""
 
     def resolve(ref: str) -> str | None:
         file, _, pointer = ref.partition("#")
         if pointer.startswith("/$defs/"):
-            return pointer[len("/$defs/"):]
+            return pointer[len("/$defs/") :]
         if file:
             return entity_of.get(file[: -len(".yaml")])
         return home.title
@@ -239,6 +248,8 @@ class WriteClass:
     only: list[str] = field(default_factory=list)
     #: ``(model attribute, write fields it fills)``.
     field_map: list[tuple[str, list[str]]] = field(default_factory=list)
+    #: ``(attribute, message)`` of read-only fields that raise when the caller sets them (``x-refuse``).
+    refused: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def picked(self) -> list[WriteField]:
@@ -260,8 +271,15 @@ def _py_name(wire: str, taken: set[str]) -> str:
     return name
 
 
-_JSON_RUNTIME = {"integer": ("int",), "number": ("int", "float"), "string": ("str",), "boolean": ("bool",),
-                 "object": ("dict",), "array": ("list", "tuple"), "null": ("NONE_TYPE",)}
+_JSON_RUNTIME = {
+    "integer": ("int",),
+    "number": ("int", "float"),
+    "string": ("str",),
+    "boolean": ("bool",),
+    "object": ("dict",),
+    "array": ("list", "tuple"),
+    "null": ("NONE_TYPE",),
+}
 
 
 def _runtime_types(prop: dict[str, Any], ref: str | None) -> tuple[str, ...]:
@@ -301,8 +319,9 @@ def _runtime_types(prop: dict[str, Any], ref: str | None) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _write_plan(version: Version, classes: dict[str, ModelClass], saved: set[str],
-                roots: set[str]) -> tuple[list[WriteClass], dict[str, str | None]]:
+def _write_plan(
+    version: Version, classes: dict[str, ModelClass], saved: set[str], roots: set[str]
+) -> tuple[list[WriteClass], dict[str, str | None]]:
     """Write Structs for the classes that are written (``roots`` and what they nest) and whose write
     form differs from the read form.
 
@@ -348,6 +367,7 @@ def _write_plan(version: Version, classes: dict[str, ModelClass], saved: set[str
     writer_of: dict[str, str | None] = {
         n: (f"write_{_snake(n)}" if needs[n] and n in reachable else None) for n in classes
     }
+
     def pure(name: str) -> bool:
         """Written by copying fields only (no conversion, no hook): a list of them is written in one
         comprehension (``write_<model>_many``)."""
@@ -375,8 +395,16 @@ def _write_plan(version: Version, classes: dict[str, ModelClass], saved: set[str
         by_key: dict[str, WriteField] = {}
         checks: list[tuple[str, str]] = []
         nested_checks: list[tuple[str, str, bool]] = []
+        refused: list[tuple[str, str, bool]] = []
         for position, f in enumerate(mc.fields):
             if f.prop.get("readOnly"):
+                if f.prop.get("x-refuse"):
+                    refused.append(
+                        (f.attr, f"{name}.{f.attr} is not written by the API: {f.prop['x-refuse']}", True)
+                    )
+                elif f.attr not in _STAMPS:
+                    message = f"{name}.{f.attr} is read only (set by the server), so it is not sent"
+                    refused.append((f.attr, message, False))
                 continue
             xw = f.prop.get("x-write") or {}
             key = xw.get("key", f.wire)
@@ -392,41 +420,51 @@ def _write_plan(version: Version, classes: dict[str, ModelClass], saved: set[str
                 expr = f"link_ids({src}, {what!r})"
                 if held:
                     v = f"v_{f.attr}"
-                    fast = [f"{v} = {src}",
-                            f"{{w}} = {v}.id if type({v}) is {held} and type({v}.id) is list and "
-                            f"set(map(type, {v}.id)) <= _INT else link_ids({v}, {what!r})"]
+                    fast = [
+                        f"{v} = {src}",
+                        f"{{w}} = {v}.id if type({v}) is {held} and type({v}.id) is list and "
+                        f"set(map(type, {v}.id)) <= _INT else link_ids({v}, {what!r})",
+                    ]
                     only.add(held)
             elif conv == "id":
                 expr = f"link_id({src}, {what!r})"
                 if held:
                     v = f"v_{f.attr}"
-                    fast = [f"{v} = {src}",
-                            f"{{w}} = {v}.id if type({v}) is {held} and type({v}.id) is int else link_id({v}, {what!r})"]
+                    fast = [
+                        f"{v} = {src}",
+                        f"{{w}} = {v}.id if type({v}) is {held} and type({v}.id) is int else link_id({v}, {what!r})",
+                    ]
             elif conv == "tag_names":
                 expr = f"tag_names({src}, {what!r})"
                 if held:
                     v = f"v_{f.attr}"
-                    fast = [f"{v} = {src}",
-                            f"if type({v}) is list and set(map(type, {v})) <= _ONLY_{held}:",
-                            f"    names = list(map(_name, {v}))",
-                            f"    {{w}} = list(dict.fromkeys(names)) if set(map(type, names)) <= _STR else "
-                            f"tag_names({v}, {what!r})",
-                            "else:",
-                            f"    {{w}} = tag_names({v}, {what!r})"]
+                    fast = [
+                        f"{v} = {src}",
+                        f"if type({v}) is list and set(map(type, {v})) <= _ONLY_{held}:",
+                        f"    names = list(map(_name, {v}))",
+                        f"    {{w}} = list(dict.fromkeys(names)) if set(map(type, names)) <= _STR else "
+                        f"tag_names({v}, {what!r})",
+                        "else:",
+                        f"    {{w}} = tag_names({v}, {what!r})",
+                    ]
                     only.add(held)
             else:
                 if held and writer_of[held]:
                     if is_list:
                         many = f"{writer_of[held]}_many" if pure(held) else "None"
-                        expr = f"nested_list({src}, {writer_of[held]}, {held}, _KEYS_{held}, {what!r}, {many})"
+                        expr = (
+                            f"nested_list({src}, {writer_of[held]}, {held}, _KEYS_{held}, {what!r}, {many})"
+                        )
                         if flex:
                             expr = f"placeholder({expr})"
                         if pure(held):
                             v = f"v_{f.attr}"
                             slow = expr.replace(src, v)
-                            fast = [f"{v} = {src}",
-                                    f"{{w}} = {many}({v}) if type({v}) is list and set(map(type, {v})) <= "
-                                    f"_ONLY_{held} else {slow}"]
+                            fast = [
+                                f"{v} = {src}",
+                                f"{{w}} = {many}({v}) if type({v}) is list and set(map(type, {v})) <= "
+                                f"_ONLY_{held} else {slow}",
+                            ]
                             only.add(held)
                     else:
                         expr = f"nested({src}, {writer_of[held]}, {held}, _KEYS_{held}, {what!r})"
@@ -437,7 +475,9 @@ def _write_plan(version: Version, classes: dict[str, ModelClass], saved: set[str
                 if held:
                     nested_checks.append((f.attr, held, is_list))
                 types = _runtime_types(f.prop, None if is_list else held)
-                if not {"str", "int", "bool", "dict"} <= set(types):  # a field taking any JSON value: no check
+                if not {"str", "int", "bool", "dict"} <= set(
+                    types
+                ):  # a field taking any JSON value: no check
                     checks.append((f.attr, "(" + ", ".join(types) + ")"))
             if key in by_key:
                 # a second rule for the same key: used when the first left it unset
@@ -445,8 +485,12 @@ def _write_plan(version: Version, classes: dict[str, ModelClass], saved: set[str
                 first.fallback = expr or src
                 attr_fields.setdefault(f.attr, []).append(first.name)
                 continue
-            wf = WriteField(name=_py_name(key, taken), wire=key,
-                            description=str(f.prop.get("description", "")).replace("\n", " "), attr=f.attr)
+            wf = WriteField(
+                name=_py_name(key, taken),
+                wire=key,
+                description=str(f.prop.get("description", "")).replace("\n", " "),
+                attr=f.attr,
+            )
             if expr:
                 wf.expr = expr
                 wf.fast = fast
@@ -455,15 +499,41 @@ def _write_plan(version: Version, classes: dict[str, ModelClass], saved: set[str
             fields.append(wf)
             by_key[key] = wf
             attr_fields.setdefault(f.attr, []).append(wf.name)
+        attrs = {f.attr: i for i, f in enumerate(mc.fields)}
         for extra in ("request_id", "updated_at"):
             if name in saved and extra not in by_key:
-                fields.append(WriteField(name=_py_name(extra, taken), wire=extra, description="Set by save()."))
+                wf = WriteField(name=_py_name(extra, taken), wire=extra, description="Set by save().")
+                if extra == "updated_at" and extra in attrs:
+                    # an add sends the caller's own value (imports keep their history); an update's
+                    # is replaced by save() when the version stamps updates
+                    wf.attr = extra
+                    if "id" in attrs:
+                        wf.expr = "UNSET if isinstance(o.id, int) else o.updated_at"
+                    else:
+                        wf.position = attrs[extra]
+                    wf.description = "The caller's value on add; set by save() on update."
+                    attr_fields.setdefault(extra, []).append(wf.name)
+                    checks.append((extra, "(" + ", ".join(_runtime_types(mc.fields[attrs[extra]].prop, None)) + ")"))
+                fields.append(wf)
         # copied fields first (one constructor call), then the computed ones
         ordered = [f for f in fields if f.position is not None] + [f for f in fields if f.position is None]
-        plans.append(WriteClass(name=f"{name}Write", model=name, func=writer_of[name] or "", fields=ordered,
-                                hook=has_hook(name), keys=[f.wire for f in ordered], writes=bool(needs[name]),
-                                checks=checks, nested_checks=nested_checks, pure=pure(name), only=sorted(only),
-                                field_map=list(attr_fields.items())))
+        plans.append(
+            WriteClass(
+                name=f"{name}Write",
+                model=name,
+                func=writer_of[name] or "",
+                fields=ordered,
+                hook=has_hook(name),
+                keys=[f.wire for f in ordered],
+                writes=bool(needs[name]),
+                checks=checks,
+                nested_checks=nested_checks,
+                pure=pure(name),
+                only=sorted(only),
+                field_map=list(attr_fields.items()),
+                refused=refused,
+            )
+        )
     return plans, writer_of
 
 
@@ -615,8 +685,13 @@ class MethodView:
     http: str
 
 
-def _method_view(res: Resource, op: Operation, version: Version, writer_of: dict[str, str | None],
-                 typed: list[tuple[str, dict[str, Any]]]) -> MethodView:
+def _method_view(
+    res: Resource,
+    op: Operation,
+    version: Version,
+    writer_of: dict[str, str | None],
+    typed: list[tuple[str, dict[str, Any]]],
+) -> MethodView:
     const = "_" + op.name.upper()
     path_params = [p for p in op.params if p.location == "path"]
     others = [p for p in op.params if p.location != "path"]
@@ -633,10 +708,18 @@ def _method_view(res: Resource, op: Operation, version: Version, writer_of: dict
         sig = [f"objects: {model} | Iterable[{model}]"] + sig
         star = ["*", "batch_size: int | None = None", "continue_on_error: bool = False"]
         sig += star
-        doc_args = [("objects", f"{model} objects: those with an id are updated, the others added.")] + doc_args
+        doc_args = [
+            ("objects", f"{model} objects: those with an id are updated, the others added.")
+        ] + doc_args
         doc_args += [
-            ("batch_size", f"Objects per request (default ``client.config.batch_size``, at most {op.batch_max})."),
-            ("continue_on_error", "Send the remaining chunks after one fails (the error is raised at the end)."),
+            (
+                "batch_size",
+                f"Objects per request (default ``client.config.batch_size``, at most {op.batch_max}).",
+            ),
+            (
+                "continue_on_error",
+                "Send the remaining chunks after one fails (the error is raised at the end).",
+            ),
         ]
         writer = writer_of[model]
         params = _tuple_raw([_param_literal(p, writer_of) for p in op.params])
@@ -645,10 +728,16 @@ def _method_view(res: Resource, op: Operation, version: Version, writer_of: dict
             f"{op.batch_max}, {tuple(op.response.at)!r}, {res.lock_kind!r}, params={params}, "
             f"checker=check_{_snake(model)}, field_map=FIELD_MAP.get({model}))"
         )
-        return MethodView(op, const, descriptor, sig, "SaveResult",
-                          f"self._save({const}, objects, {args_dict}, batch_size, continue_on_error)", doc_args,
-                          f"POST {op.path} (add, update)" if version.write == "envelope"
-                          else f"POST, PATCH {op.path}")
+        return MethodView(
+            op,
+            const,
+            descriptor,
+            sig,
+            "SaveResult",
+            f"self._save({const}, objects, {args_dict}, batch_size, continue_on_error)",
+            doc_args,
+            f"POST {op.path} (add, update)" if version.write == "envelope" else f"POST, PATCH {op.path}",
+        )
     if optional or op.paging:
         sig.append("*")
     for p in optional:
@@ -670,8 +759,14 @@ def _method_view(res: Resource, op: Operation, version: Version, writer_of: dict
         if op.paging.size_param is None:
             size_doc = "Ignored: the server's page size is fixed."
         doc_args.append(("page_size", size_doc))
-        doc_args.append((start, "Offset of the first item (default 0)." if start == "offset"
-                         else "Page to start from (default 1)."))
+        doc_args.append(
+            (
+                start,
+                "Offset of the first item (default 0)."
+                if start == "offset"
+                else "Page to start from (default 1).",
+            )
+        )
         call = f"self._list({const}, {args_dict}, page_size, {start})"
     else:
         returns = "None" if rtype is None else (rtype.python if rtype.container else rtype.name)
@@ -735,8 +830,9 @@ def _typed_dicts(typed: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, lis
     return out
 
 
-def _resource_imports(res: Resource, views: list[MethodView], version: Version,
-                      writer_of: dict[str, str | None]) -> tuple[list[tuple[str, list[str]]], list[str]]:
+def _resource_imports(
+    res: Resource, views: list[MethodView], version: Version, writer_of: dict[str, str | None]
+) -> tuple[list[tuple[str, list[str]]], list[str]]:
     modules = version.classes
     wanted: set[str] = {res.model}
     writers: set[str] = set()
@@ -795,69 +891,139 @@ def _render_into(spec: Spec, out: Path) -> str:
         render_models(version, vout / "models", header)
         classes = _model_classes(version, vout / "models")
         saved = {r.model for r in version.resources for op in r.operations if op.kind == "save"}
-        roots = saved | {p.model for r in version.resources for op in r.operations for p in op.params
-                         if p.model and p.type in ("model", "models")}
+        roots = saved | {
+            p.model
+            for r in version.resources
+            for op in r.operations
+            for p in op.params
+            if p.model and p.type in ("model", "models")
+        }
         plans, writer_of = _write_plan(version, classes, saved, roots)
         modules = version.classes
         by_module: dict[str, list[str]] = {}
         for name, module in modules.items():
             by_module.setdefault(module, []).append(name)
         module_list = [(m, sorted(names)) for m, names in sorted(by_module.items())]
-        _write(vout / "models" / "__init__.py", env.get_template("models_init.py.jinja").render(
-            ctx, version=version, modules=module_list, all_names=sorted(modules)))
+        _write(
+            vout / "models" / "__init__.py",
+            env.get_template("models_init.py.jinja").render(
+                ctx, version=version, modules=module_list, all_names=sorted(modules)
+            ),
+        )
         model_imports = sorted({(classes[p.model].module, p.model) for p in plans})
         checkers = {p.model: f"check_{_snake(p.model)}" for p in plans}
-        nested_refs = sorted({c for c in classes if any(f"_KEYS_{c}," in f.expr for p in plans for f in p.fields)})
-        typed_refs = sorted({c for c in classes if any(t.startswith(f"({c},") for p in plans for _, t in p.checks)}
-                            | {c for p in plans for c in p.only})
+        nested_refs = sorted(
+            {c for c in classes if any(f"_KEYS_{c}," in f.expr for p in plans for f in p.fields)}
+        )
+        typed_refs = sorted(
+            {c for c in classes if any(t.startswith(f"({c},") for p in plans for _, t in p.checks)}
+            | {c for p in plans for c in p.only}
+        )
         refs_imports = sorted({(classes[c].module, c) for c in set(nested_refs) | set(typed_refs)})
         plan_keys = {p.model: p.keys for p in plans}
-        key_classes = [(c, plan_keys.get(c) or [f.wire for f in classes[c].fields if not f.prop.get("readOnly")])
-                       for c in nested_refs]
-        _write(vout / "writes.py", env.get_template("writes.py.jinja").render(
-            ctx, version=version, plans=plans, model_imports=sorted(set(model_imports) | set(refs_imports)),
-            key_classes=key_classes, classes=classes, writer_of=writer_of, checkers=checkers,
-            only_classes=sorted({c for p in plans for c in p.only})))
+        key_classes = [
+            (c, plan_keys.get(c) or [f.wire for f in classes[c].fields if not f.prop.get("readOnly")])
+            for c in nested_refs
+        ]
+        _write(
+            vout / "writes.py",
+            env.get_template("writes.py.jinja").render(
+                ctx,
+                version=version,
+                plans=plans,
+                model_imports=sorted(set(model_imports) | set(refs_imports)),
+                key_classes=key_classes,
+                classes=classes,
+                writer_of=writer_of,
+                checkers=checkers,
+                only_classes=sorted({c for p in plans for c in p.only}),
+            ),
+        )
         res_views = []
         for res in version.resources:
             typed: list[tuple[str, dict[str, Any]]] = []
             views = [_method_view(res, op, version, writer_of, typed) for op in res.operations]
             imports, writers = _resource_imports(res, views, version, writer_of)
             page_classes = sorted({_page_class(v.op) for v in views if v.op.paging is not None})
-            _write(vout / "resources" / f"{res.name}.py", env.get_template("resource.py.jinja").render(
-                ctx, res=res, version=version, views=views, imports=imports, writers=writers,
-                typed_dicts=_typed_dicts(typed), page_classes=page_classes,
-                uses_range=any("DateRange" in s for v in views for s in v.signature) or
-                any("DateRange" in row[1] for _, rows in _typed_dicts(typed) for row in rows),
-                uses_int_range=any("IntRange" in row[1] for _, rows in _typed_dicts(typed) for row in rows)))
+            _write(
+                vout / "resources" / f"{res.name}.py",
+                env.get_template("resource.py.jinja").render(
+                    ctx,
+                    res=res,
+                    version=version,
+                    views=views,
+                    imports=imports,
+                    writers=writers,
+                    typed_dicts=_typed_dicts(typed),
+                    page_classes=page_classes,
+                    uses_range=any("DateRange" in s for v in views for s in v.signature)
+                    or any("DateRange" in row[1] for _, rows in _typed_dicts(typed) for row in rows),
+                    uses_int_range=any(
+                        "IntRange" in row[1] for _, rows in _typed_dicts(typed) for row in rows
+                    ),
+                ),
+            )
             res_views.append((res, views))
-        _write(vout / "resources" / "__init__.py",
-               env.get_template("resources_init.py.jinja").render(ctx, resources=version.resources, version=version))
-        _write(vout / "client.py", env.get_template("client.py.jinja").render(
-            ctx, resources=version.resources, version=version))
-        _write(vout / "constants.py", env.get_template("constants.py.jinja").render(
-            ctx, constants=version.constants, version=version))
-        _write(vout / "__init__.py", env.get_template("version_init.py.jinja").render(
-            ctx, version=version, digest=spec_digest(spec, version), default=spec.default == vid))
+        _write(
+            vout / "resources" / "__init__.py",
+            env.get_template("resources_init.py.jinja").render(
+                ctx, resources=version.resources, version=version
+            ),
+        )
+        _write(
+            vout / "client.py",
+            env.get_template("client.py.jinja").render(ctx, resources=version.resources, version=version),
+        )
+        _write(
+            vout / "constants.py",
+            env.get_template("constants.py.jinja").render(ctx, constants=version.constants, version=version),
+        )
+        _write(
+            vout / "__init__.py",
+            env.get_template("version_init.py.jinja").render(
+                ctx, version=version, digest=spec_digest(spec, version), default=spec.default == vid
+            ),
+        )
         api_sections.append({"version": version, "resources": res_views, "default": spec.default == vid})
     default = spec.versions[spec.default]
-    _write(out / "_default" / "__init__.py", env.get_template("default_init.py.jinja").render(
-        ctx, version=default))
-    _write(out / "_default" / "resources.py", env.get_template("default_resources.py.jinja").render(
-        ctx, version=default, resources=default.resources))
-    _write(out / "_default" / "models.py", env.get_template("default_models.py.jinja").render(
-        ctx, version=default, all_names=sorted(default.classes)))
-    _write(out / "__init__.py", env.get_template("package_init.py.jinja").render(
-        ctx, versions=list(spec.versions), default=spec.default, digest=spec_digest(spec)))
+    _write(
+        out / "_default" / "__init__.py",
+        env.get_template("default_init.py.jinja").render(ctx, version=default),
+    )
+    _write(
+        out / "_default" / "resources.py",
+        env.get_template("default_resources.py.jinja").render(
+            ctx, version=default, resources=default.resources
+        ),
+    )
+    _write(
+        out / "_default" / "models.py",
+        env.get_template("default_models.py.jinja").render(
+            ctx, version=default, all_names=sorted(default.classes)
+        ),
+    )
+    _write(
+        out / "__init__.py",
+        env.get_template("package_init.py.jinja").render(
+            ctx, versions=list(spec.versions), default=spec.default, digest=spec_digest(spec)
+        ),
+    )
     return env.get_template("api.md.jinja").render(sections=api_sections, default=spec.default)
 
 
 def _format(root: Path) -> None:
     """ruff: sort imports, drop unused ones, then format; deterministic (pinned ruff, isolated settings)."""
-    for args in (["check", "--fix", "--quiet", "--select", "I,F401", "--exit-zero", *RUFF_ARGS],
-                 ["format", "--quiet", *RUFF_ARGS]):
-        proc = subprocess.run([sys.executable, "-m", "ruff", *args, str(root)], capture_output=True, text=True,
-                              timeout=120, check=False)
+    for args in (
+        ["check", "--fix", "--quiet", "--select", "I,F401", "--exit-zero", *RUFF_ARGS],
+        ["format", "--quiet", *RUFF_ARGS],
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-m", "ruff", *args, str(root)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         if proc.returncode != 0:
             raise SpecError(str(root), "", f"ruff {args[0]} failed:\n{proc.stdout}{proc.stderr}")
 
@@ -907,7 +1073,12 @@ def check(spec: Spec, out: Path, api_md: Path | None = None) -> str:
             want = fresh_md.read_text(encoding="utf-8")
             have = api_md.read_text(encoding="utf-8") if api_md.exists() else ""
             if want != have:
-                text += "".join(difflib.unified_diff(have.splitlines(keepends=True), want.splitlines(keepends=True),
-                                                     fromfile=api_md.name, tofile=f"{api_md.name} (from spec)"))
+                text += "".join(
+                    difflib.unified_diff(
+                        have.splitlines(keepends=True),
+                        want.splitlines(keepends=True),
+                        fromfile=api_md.name,
+                        tofile=f"{api_md.name} (from spec)",
+                    )
+                )
         return text
-

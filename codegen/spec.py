@@ -49,8 +49,24 @@ PARAM_TYPES = (
     "timestamp", "time", "http_date", "range", "object", "json", "model", "models", "refs",
 )  # fmt: skip
 #: Types of the keys of an ``object`` parameter's ``fields``.
-FIELD_TYPES = ("id", "ids", "int", "number", "str", "strs", "bool", "literal", "literals", "timestamp", "time",
-               "range", "int_range", "pairs", "object", "json")
+FIELD_TYPES = (
+    "id",
+    "ids",
+    "int",
+    "number",
+    "str",
+    "strs",
+    "bool",
+    "literal",
+    "literals",
+    "timestamp",
+    "time",
+    "range",
+    "int_range",
+    "pairs",
+    "object",
+    "json",
+)
 LOCATIONS = ("query", "path", "header", "body")
 METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
 PAGING_STYLES = ("offset", "page", "links")
@@ -86,6 +102,7 @@ _PROP_KEYS = {
     "writeOnly",
     "x-write",
     "x-flex",
+    "x-refuse",
     "enum",
     "anyOf",
     "format",
@@ -94,8 +111,24 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CLASS = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 _VERSION_ID = re.compile(r"^v[0-9]+$")
 #: AmoClient attributes a resource name must not shadow (client.leads sits beside them).
-_CLIENT_ATTRS = {"config", "request", "ajax", "close", "domain", "subdomain", "base_url", "auth", "throttle", "retry",
-                 "locker", "timeout", "last_response", "send", "with_raw_response", "get_account_domain"}
+_CLIENT_ATTRS = {
+    "config",
+    "request",
+    "ajax",
+    "close",
+    "domain",
+    "subdomain",
+    "base_url",
+    "auth",
+    "throttle",
+    "retry",
+    "locker",
+    "timeout",
+    "last_response",
+    "send",
+    "with_raw_response",
+    "get_account_domain",
+}
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -144,7 +177,14 @@ class TypeRef:
         return self.name not in BUILTIN_TYPES
 
 
-_BUILTIN_PYTHON = {"str": "str", "int": "int", "float": "float", "bool": "bool", "json": "Any", "SavedItem": "SavedItem"}
+_BUILTIN_PYTHON = {
+    "str": "str",
+    "int": "int",
+    "float": "float",
+    "bool": "bool",
+    "json": "Any",
+    "SavedItem": "SavedItem",
+}
 
 
 @dataclass
@@ -270,7 +310,12 @@ def load_spec(root: Path, *, known_mixins: dict[str, set[str]] | None = None) ->
         for required in ("description", "base_path", "write", "errors", "auth"):
             _need(required in raw, vfile, f"{key}.{required}", "missing required key")
         base = _string(raw["base_path"], vfile, f"{key}.base_path")
-        _need(base.startswith("/") and not base.endswith("/"), vfile, f"{key}.base_path", "must start with '/' and not end with it")
+        _need(
+            base.startswith("/") and not base.endswith("/"),
+            vfile,
+            f"{key}.base_path",
+            "must start with '/' and not end with it",
+        )
         auth = raw["auth"]
         _need(isinstance(auth, list) and bool(auth), vfile, f"{key}.auth", "expected a non-empty list")
         for i, kind in enumerate(auth):
@@ -292,8 +337,12 @@ def load_spec(root: Path, *, known_mixins: dict[str, set[str]] | None = None) ->
             root=folder,
         )
     default = data.get("default")
-    _need(isinstance(default, str) and default in versions, vfile, "default",
-          f"must name one of the versions ({', '.join(versions)}), got {default!r}")
+    _need(
+        isinstance(default, str) and default in versions,
+        vfile,
+        "default",
+        f"must name one of the versions ({', '.join(versions)}), got {default!r}",
+    )
     for version in versions.values():
         mixins = None if known_mixins is None else known_mixins.get(version.id, set())
         _load_version(root, version, mixins)
@@ -311,11 +360,15 @@ def _load_version(root: Path, version: Version, known_mixins: set[str] | None) -
     for entity in version.entities.values():
         _check_refs(entity, version.entities)
     classes = version.classes
-    version.resources = [_load_resource(root, p, version, classes) for p in sorted((folder / "resources").glob("*.yaml"))]
+    version.resources = [
+        _load_resource(root, p, version, classes) for p in sorted((folder / "resources").glob("*.yaml"))
+    ]
     names: dict[str, str] = {}
     for res in version.resources:
         if res.name in names:
-            raise SpecError(res.file, "name", f"duplicate resource name {res.name!r} (also in {names[res.name]})")
+            raise SpecError(
+                res.file, "name", f"duplicate resource name {res.name!r} (also in {names[res.name]})"
+            )
         names[res.name] = res.file
     version.constants = _load_constants(root, folder)
 
@@ -339,8 +392,13 @@ def _paging(raw: Any, file: str, key: str) -> Paging:
         _need("offset_param" not in raw, file, f"{key}.offset_param", f"not used by style {style}")
         if style == "links":
             _need("size_param" in raw, file, f"{key}.size_param", "required for style links")
-    return Paging(style=style, max=maximum, size_param=raw.get("size_param"), offset_param=raw.get("offset_param"),
-                  page_param=raw.get("page_param"))
+    return Paging(
+        style=style,
+        max=maximum,
+        size_param=raw.get("size_param"),
+        offset_param=raw.get("offset_param"),
+        page_param=raw.get("page_param"),
+    )
 
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -379,8 +437,12 @@ def _mapping(value: Any, file: str, key: str) -> dict[str, Any]:
 def _string(value: Any, file: str, key: str) -> str:
     _need(isinstance(value, str) and value != "", file, key, f"expected a non-empty string, got {value!r}")
     if key.endswith("description"):
-        _need('"""' not in value and "\\" not in value and not value.endswith('"'), file, key,
-              "must not contain triple quotes or backslashes, nor end with a quote (it becomes a docstring)")
+        _need(
+            '"""' not in value and "\\" not in value and not value.endswith('"'),
+            file,
+            key,
+            "must not contain triple quotes or backslashes, nor end with a quote (it becomes a docstring)",
+        )
     return value  # type: ignore[no-any-return]
 
 
@@ -390,7 +452,12 @@ def _bool(value: Any, file: str, key: str) -> bool:
 
 
 def _int(value: Any, file: str, key: str) -> int:
-    _need(isinstance(value, int) and not isinstance(value, bool), file, key, f"expected an integer, got {value!r}")
+    _need(
+        isinstance(value, int) and not isinstance(value, bool),
+        file,
+        key,
+        f"expected an integer, got {value!r}",
+    )
     return value  # type: ignore[no-any-return]
 
 
@@ -440,7 +507,9 @@ def _load_entity(root: Path, path: Path, known_mixins: set[str] | None) -> Entit
             defs[name] = schema
     _need(title is not None or bool(defs), file, "", "neither a main schema (title/properties) nor $defs")
     mixins = list(data.get("x-mixins") or [])
-    return Entity(file=file, stem=path.stem, title=title, description=description, mixins=mixins, defs=defs, raw=data)
+    return Entity(
+        file=file, stem=path.stem, title=title, description=description, mixins=mixins, defs=defs, raw=data
+    )
 
 
 def _object_schema(schema: dict[str, Any], file: str, prefix: str, known_mixins: set[str] | None) -> None:
@@ -463,7 +532,12 @@ def _object_schema(schema: dict[str, Any], file: str, prefix: str, known_mixins:
         for m in mixins:
             _string(m, file, key)
             if known_mixins is not None:
-                _need(m in known_mixins, file, key, f"unknown mixin {m!r} (known: {', '.join(sorted(known_mixins))})")
+                _need(
+                    m in known_mixins,
+                    file,
+                    key,
+                    f"unknown mixin {m!r} (known: {', '.join(sorted(known_mixins))})",
+                )
 
 
 def _property(prop: Any, file: str, key: str, *, top: bool) -> None:
@@ -489,17 +563,29 @@ def _property(prop: Any, file: str, key: str, *, top: bool) -> None:
         _property(prop["additionalProperties"], file, _join(key, "additionalProperties"), top=False)
     if "anyOf" in prop:
         options = prop["anyOf"]
-        _need(isinstance(options, list) and bool(options), file, _join(key, "anyOf"), "expected a non-empty list")
+        _need(
+            isinstance(options, list) and bool(options),
+            file,
+            _join(key, "anyOf"),
+            "expected a non-empty list",
+        )
         for i, option in enumerate(options):
             _property(option, file, _join(key, f"anyOf.{i}"), top=False)
     if "enum" in prop:
-        _need(isinstance(prop["enum"], list) and bool(prop["enum"]), file, _join(key, "enum"), "expected a list")
+        _need(
+            isinstance(prop["enum"], list) and bool(prop["enum"]), file, _join(key, "enum"), "expected a list"
+        )
     if "x-flex" in prop:
         flex = _choice(prop["x-flex"], ("list", "object"), file, _join(key, "x-flex"))
         if flex == "list":
             _need(prop.get("type") == "array", file, _join(key, "x-flex"), "x-flex: list needs type: array")
         else:
-            _need("$ref" in prop, file, _join(key, "x-flex"), "x-flex: object needs a $ref to an object schema")
+            _need(
+                "$ref" in prop, file, _join(key, "x-flex"), "x-flex: object needs a $ref to an object schema"
+            )
+    if "x-refuse" in prop:
+        _string(prop["x-refuse"], file, _join(key, "x-refuse"))
+        _need(bool(prop.get("readOnly")), file, _join(key, "x-refuse"), "x-refuse goes with readOnly: true")
     if "x-write" in prop:
         wkey = _join(key, "x-write")
         write = _mapping(prop["x-write"], file, wkey)
@@ -530,17 +616,31 @@ def _check_refs(entity: Entity, entities: dict[str, Entity]) -> None:
         if target_file:
             _need(target_file.endswith(".yaml"), entity.file, key, f"$ref {ref!r} must name a .yaml file")
             target = entities.get(target_file[: -len(".yaml")])
-            _need(target is not None, entity.file, key, f"dangling $ref {ref!r}: no file entities/{target_file}")
+            _need(
+                target is not None, entity.file, key, f"dangling $ref {ref!r}: no file entities/{target_file}"
+            )
         else:
             target = entity
         assert target is not None
         if not pointer:
-            _need(target.title is not None, entity.file, key, f"dangling $ref {ref!r}: that file has no main schema")
+            _need(
+                target.title is not None,
+                entity.file,
+                key,
+                f"dangling $ref {ref!r}: that file has no main schema",
+            )
             continue
         match = re.fullmatch(r"/\$defs/([A-Za-z0-9_]+)", pointer)
-        _need(match is not None, entity.file, key, f"$ref {ref!r}: only '#/$defs/Name' pointers are supported")
+        _need(
+            match is not None, entity.file, key, f"$ref {ref!r}: only '#/$defs/Name' pointers are supported"
+        )
         assert match is not None
-        _need(match.group(1) in target.defs, entity.file, key, f"dangling $ref {ref!r}: no $defs.{match.group(1)}")
+        _need(
+            match.group(1) in target.defs,
+            entity.file,
+            key,
+            f"dangling $ref {ref!r}: no $defs.{match.group(1)}",
+        )
 
 
 def _check_entity_names(entities: dict[str, Entity]) -> None:
@@ -565,15 +665,25 @@ def _load_resource(root: Path, path: Path, version: Version, classes: dict[str, 
     name = _string(data["name"], file, "name")
     _need(bool(re.fullmatch(r"[a-z][a-z0-9_]*", name)), file, "name", f"{name!r} must be snake_case")
     _need(not keyword.iskeyword(name), file, "name", f"{name!r} is a Python keyword")
-    _need(name not in _CLIENT_ATTRS and not _VERSION_ID.match(name), file, "name",
-          f"{name!r} would shadow a client attribute")
+    _need(
+        name not in _CLIENT_ATTRS and not _VERSION_ID.match(name),
+        file,
+        "name",
+        f"{name!r} would shadow a client attribute",
+    )
     class_name = data.get("class") or "".join(p.capitalize() for p in name.split("_")) + "Resource"
-    _need(isinstance(class_name, str) and bool(_CLASS.match(class_name)), file, "class",
-          f"{class_name!r} is not a PascalCase class name")
+    _need(
+        isinstance(class_name, str) and bool(_CLASS.match(class_name)),
+        file,
+        "class",
+        f"{class_name!r} is not a PascalCase class name",
+    )
     description = _string(data["description"], file, "description")
     model_file = _string(data["model"], file, "model")
     entity = version.entities.get(model_file[: -len(".yaml")]) if model_file.endswith(".yaml") else None
-    _need(entity is not None, file, "model", f"dangling reference {model_file!r}: no file entities/{model_file}")
+    _need(
+        entity is not None, file, "model", f"dangling reference {model_file!r}: no file entities/{model_file}"
+    )
     assert entity is not None
     _need(entity.title is not None, file, "model", f"{model_file!r} has no main schema (title)")
     lock_kind = _string(data.get("lock_kind", name), file, "lock_kind")
@@ -583,15 +693,28 @@ def _load_resource(root: Path, path: Path, version: Version, classes: dict[str, 
         _load_operation(op_name, op_raw, file, version, classes, entity.title or "", class_name)
         for op_name, op_raw in ops_raw.items()
     ]
-    return Resource(file=file, name=name, class_name=class_name, description=description, model_file=model_file,
-                    model=entity.title or "", lock_kind=lock_kind, operations=operations)
+    return Resource(
+        file=file,
+        name=name,
+        class_name=class_name,
+        description=description,
+        model_file=model_file,
+        model=entity.title or "",
+        lock_kind=lock_kind,
+        operations=operations,
+    )
 
 
-def _load_operation(name: str, raw: Any, file: str, version: Version, classes: dict[str, str], model: str,
-                    class_name: str) -> Operation:
+def _load_operation(
+    name: str, raw: Any, file: str, version: Version, classes: dict[str, str], model: str, class_name: str
+) -> Operation:
     key = f"operations.{name}"
-    _need(bool(re.fullmatch(r"[a-z][a-z0-9_]*", name)) and not keyword.iskeyword(name), file, key,
-          f"{name!r} must be a snake_case method name")
+    _need(
+        bool(re.fullmatch(r"[a-z][a-z0-9_]*", name)) and not keyword.iskeyword(name),
+        file,
+        key,
+        f"{name!r} must be a snake_case method name",
+    )
     _need(name not in ("with_raw_response",), file, key, f"{name!r} is reserved")
     raw = _mapping(raw, file, key)
     _keys(raw, _OP_KEYS, file, key)
@@ -599,21 +722,38 @@ def _load_operation(name: str, raw: Any, file: str, version: Version, classes: d
     kind = _choice(raw.get("kind", "call"), ("call", "save"), file, f"{key}.kind")
     _need("path" in raw, file, f"{key}.path", "missing required key")
     op_path = _string(raw["path"], file, f"{key}.path")
-    _need(op_path.startswith("/") and "?" not in op_path and "#" not in op_path, file, f"{key}.path",
-          "must start with '/' and hold no query")
+    _need(
+        op_path.startswith("/") and "?" not in op_path and "#" not in op_path,
+        file,
+        f"{key}.path",
+        "must start with '/' and hold no query",
+    )
     params = _load_params(raw.get("params") or {}, file, f"{key}.params", classes, class_name, name)
     by_name = {p.name: p for p in params}
     placeholders = _PLACEHOLDER.findall(op_path)
     _need(len(set(placeholders)) == len(placeholders), file, f"{key}.path", "a path parameter appears twice")
     for ph in placeholders:
         p = by_name.get(ph)
-        _need(p is not None and p.location == "path", file, f"{key}.path",
-              f"{{{ph}}} needs a parameter {ph!r} with in: path")
+        _need(
+            p is not None and p.location == "path",
+            file,
+            f"{key}.path",
+            f"{{{ph}}} needs a parameter {ph!r} with in: path",
+        )
     for p in params:
         if p.location == "path":
-            _need(p.name in placeholders, file, f"{key}.params.{p.name}", f"in: path but the path has no {{{p.name}}}")
-            _need(p.type in ("id", "int", "str", "literal"), file, f"{key}.params.{p.name}.type",
-                  "path parameters are id, int, str or literal")
+            _need(
+                p.name in placeholders,
+                file,
+                f"{key}.params.{p.name}",
+                f"in: path but the path has no {{{p.name}}}",
+            )
+            _need(
+                p.type in ("id", "int", "str", "literal"),
+                file,
+                f"{key}.params.{p.name}.type",
+                "path parameters are id, int, str or literal",
+            )
             _need(p.required, file, f"{key}.params.{p.name}.required", "path parameters are required")
     if kind == "save":
         return _load_save(name, raw, key, file, description, op_path, params, version, model)
@@ -627,35 +767,82 @@ def _load_operation(name: str, raw: Any, file: str, version: Version, classes: d
         used = set(_template_refs(body, file, f"{key}.body"))
         for ref in used:
             p = by_name.get(ref)
-            _need(p is not None and p.location == "body", file, f"{key}.body", f"${ref} names no body parameter")
+            _need(
+                p is not None and p.location == "body", file, f"{key}.body", f"${ref} names no body parameter"
+            )
         for p in body_params:
-            _need(p.name in used, file, f"{key}.params.{p.name}", "a body parameter the body template does not use")
+            _need(
+                p.name in used,
+                file,
+                f"{key}.params.{p.name}",
+                "a body parameter the body template does not use",
+            )
     paging = None
     if "paging" in raw:
         pr = raw["paging"]
         if isinstance(pr, str):
-            _need(pr in version.paging, file, f"{key}.paging",
-                  f"unknown paging preset {pr!r} (known: {', '.join(sorted(version.paging)) or 'none'})")
+            _need(
+                pr in version.paging,
+                file,
+                f"{key}.paging",
+                f"unknown paging preset {pr!r} (known: {', '.join(sorted(version.paging)) or 'none'})",
+            )
             paging = version.paging[pr]
         else:
             paging = _paging(pr, file, f"{key}.paging")
         _need(method == "GET", file, f"{key}.paging", "only GET operations page")
         for wire in (paging.size_param, paging.offset_param, paging.page_param):
-            _need(wire is None or all(p.wire != wire for p in params), file, f"{key}.paging",
-                  f"{wire!r} is set by the paging itself; do not declare it as a parameter")
+            _need(
+                wire is None or all(p.wire != wire for p in params),
+                file,
+                f"{key}.paging",
+                f"{wire!r} is set by the paging itself; do not declare it as a parameter",
+            )
     response = _load_response(raw.get("response"), file, f"{key}.response", classes, by_name, version)
     if paging is not None:
-        _need(response.type is not None and response.type.container == "list" and response.pick is None, file,
-              f"{key}.response.type", "a paged operation returns list[...]")
-    return Operation(name=name, kind="call", description=description, method=method, path=op_path, params=params,
-                     response=response, paging=paging, body=body)
+        _need(
+            response.type is not None and response.type.container == "list" and response.pick is None,
+            file,
+            f"{key}.response.type",
+            "a paged operation returns list[...]",
+        )
+    return Operation(
+        name=name,
+        kind="call",
+        description=description,
+        method=method,
+        path=op_path,
+        params=params,
+        response=response,
+        paging=paging,
+        body=body,
+    )
 
 
-def _load_save(name: str, raw: dict[str, Any], key: str, file: str, description: str, op_path: str,
-               params: list[Param], version: Version, model: str) -> Operation:
+def _load_save(
+    name: str,
+    raw: dict[str, Any],
+    key: str,
+    file: str,
+    description: str,
+    op_path: str,
+    params: list[Param],
+    version: Version,
+    model: str,
+) -> Operation:
     for k in ("method", "body", "paging"):
-        _need(k not in raw, file, f"{key}.{k}", f"kind save takes no {k}: the version's write style ({version.write}) decides")
-    _need(all(p.location == "path" for p in params), file, f"{key}.params", "kind save takes path parameters only")
+        _need(
+            k not in raw,
+            file,
+            f"{key}.{k}",
+            f"kind save takes no {k}: the version's write style ({version.write}) decides",
+        )
+    _need(
+        all(p.location == "path" for p in params),
+        file,
+        f"{key}.params",
+        "kind save takes path parameters only",
+    )
     _need("batch_max" in raw, file, f"{key}.batch_max", "required for kind save")
     batch_max = _int(raw["batch_max"], file, f"{key}.batch_max")
     _need(batch_max > 0, file, f"{key}.batch_max", "must be positive")
@@ -663,34 +850,59 @@ def _load_save(name: str, raw: dict[str, Any], key: str, file: str, description:
     _keys(rraw, {"at"}, file, f"{key}.response")
     at = _dotted(rraw.get("at", ""), file, f"{key}.response.at")
     _need(bool(at), file, f"{key}.response.at", "where the write answer lists the saved items")
-    return Operation(name=name, kind="save", description=description, method="POST", path=op_path, params=params,
-                     response=ResponseSpec(type=TypeRef("list", "SavedItem"), at=at, empty="error"),
-                     batch_max=batch_max)
+    return Operation(
+        name=name,
+        kind="save",
+        description=description,
+        method="POST",
+        path=op_path,
+        params=params,
+        response=ResponseSpec(type=TypeRef("list", "SavedItem"), at=at, empty="error"),
+        batch_max=batch_max,
+    )
 
 
 def _dotted(value: Any, file: str, key: str) -> list[str]:
     _need(isinstance(value, str), file, key, f"expected dotted keys, got {value!r}")
     parts = [p for p in str(value).split(".")] if value else []
     for p in parts:
-        _need(bool(p) and bool(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", p)), file, key, f"bad key {p!r} in {value!r}")
+        _need(
+            bool(p) and bool(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", p)),
+            file,
+            key,
+            f"bad key {p!r} in {value!r}",
+        )
     return parts
 
 
 def _type_ref(value: Any, file: str, key: str, classes: dict[str, str]) -> TypeRef:
-    _need(isinstance(value, str), file, key, f"expected a type such as Lead, list[Lead] or dict[str, Lead], got {value!r}")
+    _need(
+        isinstance(value, str),
+        file,
+        key,
+        f"expected a type such as Lead, list[Lead] or dict[str, Lead], got {value!r}",
+    )
     text = str(value).replace(" ", "")
-    match = re.fullmatch(r"(?:(list)\[([A-Za-z_][A-Za-z0-9_]*)\]|(dict)\[str,([A-Za-z_][A-Za-z0-9_]*)\]|([A-Za-z_][A-Za-z0-9_]*))", text)
+    match = re.fullmatch(
+        r"(?:(list)\[([A-Za-z_][A-Za-z0-9_]*)\]|(dict)\[str,([A-Za-z_][A-Za-z0-9_]*)\]|([A-Za-z_][A-Za-z0-9_]*))",
+        text,
+    )
     _need(match is not None, file, key, f"expected Name, list[Name] or dict[str, Name], got {value!r}")
     assert match is not None
     container = match.group(1) or match.group(3) or ""
     name = match.group(2) or match.group(4) or match.group(5)
-    _need(name in classes or name in BUILTIN_TYPES, file, key,
-          f"dangling reference: no class {name!r} (and not one of {', '.join(BUILTIN_TYPES)})")
+    _need(
+        name in classes or name in BUILTIN_TYPES,
+        file,
+        key,
+        f"dangling reference: no class {name!r} (and not one of {', '.join(BUILTIN_TYPES)})",
+    )
     return TypeRef(container=container, name=name)
 
 
-def _load_response(raw: Any, file: str, key: str, classes: dict[str, str], params: dict[str, Param],
-                   version: Version) -> ResponseSpec:
+def _load_response(
+    raw: Any, file: str, key: str, classes: dict[str, str], params: dict[str, Param], version: Version
+) -> ResponseSpec:
     if raw is None:
         return ResponseSpec(type=None, at=[], empty="none")
     raw = _mapping(raw, file, key)
@@ -699,17 +911,31 @@ def _load_response(raw: Any, file: str, key: str, classes: dict[str, str], param
     at = _dotted(raw.get("at", ""), file, f"{key}.at")
     pick = raw.get("pick")
     if pick is not None:
-        _need(isinstance(pick, str) and pick in params and params[pick].location == "query", file, f"{key}.pick",
-              "names the query parameter whose value the picked item must carry")
-        _need(tref is not None and tref.container == "" and tref.is_model, file, f"{key}.pick",
-              "pick returns one model out of the list at `at`")
+        _need(
+            isinstance(pick, str) and pick in params and params[pick].location == "query",
+            file,
+            f"{key}.pick",
+            "names the query parameter whose value the picked item must carry",
+        )
+        _need(
+            tref is not None and tref.container == "" and tref.is_model,
+            file,
+            f"{key}.pick",
+            "pick returns one model out of the list at `at`",
+        )
     default_empty = "none" if tref is None else ("empty" if tref.container else "error")
     empty = _choice(raw.get("empty", default_empty), EMPTY, file, f"{key}.empty")
     if empty == "empty":
-        _need(tref is not None and tref.container != "", file, f"{key}.empty", "empty needs a list or dict type")
+        _need(
+            tref is not None and tref.container != "", file, f"{key}.empty", "empty needs a list or dict type"
+        )
     if empty == "default":
-        _need(tref is not None and tref.is_model and tref.container == "", file, f"{key}.empty",
-              "default needs a model type (built from {})")
+        _need(
+            tref is not None and tref.is_model and tref.container == "",
+            file,
+            f"{key}.empty",
+            "default needs a model type (built from {})",
+        )
     check = raw.get("check")
     if check is not None:
         allowed = CHECKS[version.errors]
@@ -719,11 +945,19 @@ def _load_response(raw: Any, file: str, key: str, classes: dict[str, str], param
         wb = _mapping(raw["write_back"], file, f"{key}.write_back")
         _keys(wb, {"param", "field"}, file, f"{key}.write_back")
         pname = wb.get("param")
-        _need(isinstance(pname, str) and pname in params and params[pname].type == "models", file,
-              f"{key}.write_back.param", "names a models parameter")
+        _need(
+            isinstance(pname, str) and pname in params and params[pname].type == "models",
+            file,
+            f"{key}.write_back.param",
+            "names a models parameter",
+        )
         fname = _string(wb.get("field"), file, f"{key}.write_back.field")
-        _need(tref is not None and tref.container == "list", file, f"{key}.write_back",
-              "write_back needs a list answer aligned with the objects")
+        _need(
+            tref is not None and tref.container == "list",
+            file,
+            f"{key}.write_back",
+            "write_back needs a list answer aligned with the objects",
+        )
         write_back = (str(pname), fname)
     return ResponseSpec(type=tref, at=at, pick=pick, empty=empty, check=check, write_back=write_back)
 
@@ -737,7 +971,12 @@ def _template_refs(node: Any, file: str, key: str) -> list[str]:
     if isinstance(node, dict):
         out: list[str] = []
         for k, v in node.items():
-            _need(isinstance(k, str) and not k.startswith("$"), file, key, f"template keys are plain strings, got {k!r}")
+            _need(
+                isinstance(k, str) and not k.startswith("$"),
+                file,
+                key,
+                f"template keys are plain strings, got {k!r}",
+            )
             out += _template_refs(v, file, f"{key}.{k}")
         return out
     if isinstance(node, list):
@@ -745,17 +984,29 @@ def _template_refs(node: Any, file: str, key: str) -> list[str]:
         for i, v in enumerate(node):
             out += _template_refs(v, file, f"{key}.{i}")
         return out
-    _need(node is None or isinstance(node, (int, float, bool)), file, key, f"unsupported template value {node!r}")
+    _need(
+        node is None or isinstance(node, (int, float, bool)),
+        file,
+        key,
+        f"unsupported template value {node!r}",
+    )
     return []
 
 
-def _load_params(raw: Any, file: str, key: str, classes: dict[str, str], class_name: str, op: str) -> list[Param]:
+def _load_params(
+    raw: Any, file: str, key: str, classes: dict[str, str], class_name: str, op: str
+) -> list[Param]:
     items = _mapping(raw, file, key)
     params: list[Param] = []
     wires: set[tuple[str, str]] = set()
     for name, praw in items.items():
         pkey = f"{key}.{name}"
-        _need(bool(_IDENT.match(name)) and not keyword.iskeyword(name), file, pkey, f"{name!r} is not a valid argument name")
+        _need(
+            bool(_IDENT.match(name)) and not keyword.iskeyword(name),
+            file,
+            pkey,
+            f"{name!r} is not a valid argument name",
+        )
         _need(name not in RESERVED_PARAMS, file, pkey, f"{name!r} is reserved by the generated methods")
         praw = _mapping(praw, file, pkey)
         _keys(praw, _PARAM_KEYS, file, pkey)
@@ -763,17 +1014,35 @@ def _load_params(raw: Any, file: str, key: str, classes: dict[str, str], class_n
         location = _choice(praw.get("in", "query"), LOCATIONS, file, f"{pkey}.in")
         wire = _string(praw.get("wire", name.rstrip("_")), file, f"{pkey}.wire")
         if location == "header":
-            _need(ptype in ("http_date", "str", "int", "id"), file, f"{pkey}.type", "headers take http_date, str, int or id")
-            _need(bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", wire)), file, f"{pkey}.wire", f"{wire!r} is not a header name")
+            _need(
+                ptype in ("http_date", "str", "int", "id"),
+                file,
+                f"{pkey}.type",
+                "headers take http_date, str, int or id",
+            )
+            _need(
+                bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", wire)),
+                file,
+                f"{pkey}.wire",
+                f"{wire!r} is not a header name",
+            )
         elif location == "query":
-            _need(bool(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\[[A-Za-z0-9_]+\])*", wire)), file, f"{pkey}.wire",
-                  f"{wire!r}: a query key, optionally with [bracket] parts")
+            _need(
+                bool(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\[[A-Za-z0-9_]+\])*", wire)),
+                file,
+                f"{pkey}.wire",
+                f"{wire!r}: a query key, optionally with [bracket] parts",
+            )
         else:
             _need(bool(_IDENT.match(wire)), file, f"{pkey}.wire", f"{wire!r} is not a key name")
         _need((location, wire) not in wires, file, f"{pkey}.wire", f"two parameters send {wire!r}")
         wires.add((location, wire))
-        _need(ptype not in ("model", "models", "refs") or location == "body", file, f"{pkey}.in",
-              f"{ptype} parameters go in the body")
+        _need(
+            ptype not in ("model", "models", "refs") or location == "body",
+            file,
+            f"{pkey}.in",
+            f"{ptype} parameters go in the body",
+        )
         if ptype == "http_date":
             _need(location == "header", file, f"{pkey}.in", "http_date parameters are headers")
         values = _values(praw, ptype, file, pkey)
@@ -783,14 +1052,22 @@ def _load_params(raw: Any, file: str, key: str, classes: dict[str, str], class_n
             fields = _fields(praw["fields"], file, f"{pkey}.fields")
         model = praw.get("model")
         if ptype in ("model", "models", "refs"):
-            _need(isinstance(model, str) and model in classes, file, f"{pkey}.model",
-                  f"type {ptype} needs the model class (dangling: {model!r})")
+            _need(
+                isinstance(model, str) and model in classes,
+                file,
+                f"{pkey}.model",
+                f"type {ptype} needs the model class (dangling: {model!r})",
+            )
         else:
             _need(model is None, file, f"{pkey}.model", f"only model/models/refs take a model, not {ptype}")
         chunk = praw.get("chunk")
         if chunk is not None:
-            _need(ptype in ("models", "refs", "ids", "strs") and location == "body", file, f"{pkey}.chunk",
-                  "only list-valued body parameters are chunked")
+            _need(
+                ptype in ("models", "refs", "ids", "strs") and location == "body",
+                file,
+                f"{pkey}.chunk",
+                "only list-valued body parameters are chunked",
+            )
             _need(_int(chunk, file, f"{pkey}.chunk") > 0, file, f"{pkey}.chunk", "must be positive")
         param = Param(
             name=name,
@@ -806,7 +1083,8 @@ def _load_params(raw: Any, file: str, key: str, classes: dict[str, str], class_n
         )
         if fields:
             param.typed_name = class_name.removesuffix("Resource") + "".join(
-                part.capitalize() for part in (op + "_" + name).strip("_").split("_"))
+                part.capitalize() for part in (op + "_" + name).strip("_").split("_")
+            )
         params.append(param)
     chunked = [p for p in params if p.chunk]
     _need(len(chunked) <= 1, file, key, "at most one chunked parameter")
@@ -816,19 +1094,39 @@ def _load_params(raw: Any, file: str, key: str, classes: dict[str, str], class_n
 def _values(raw: dict[str, Any], ptype: str, file: str, key: str) -> list[Any]:
     values = raw.get("values", [])
     if ptype == "pairs":
-        _need(isinstance(values, list) and len(values) == 2 and all(isinstance(v, str) and _IDENT.match(v)
-              for v in values), file, f"{key}.values", "type pairs needs the two key names, e.g. [pipeline_id, status_id]")
+        _need(
+            isinstance(values, list)
+            and len(values) == 2
+            and all(isinstance(v, str) and _IDENT.match(v) for v in values),
+            file,
+            f"{key}.values",
+            "type pairs needs the two key names, e.g. [pipeline_id, status_id]",
+        )
         return list(values)
     if ptype in ("literal", "literals", "csv"):
-        _need(isinstance(values, list) and bool(values), file, f"{key}.values", f"type {ptype} needs a list of values")
+        _need(
+            isinstance(values, list) and bool(values),
+            file,
+            f"{key}.values",
+            f"type {ptype} needs a list of values",
+        )
         for v in values:
-            _need(isinstance(v, (str, int)) and not isinstance(v, bool), file, f"{key}.values",
-                  f"values are strings or integers, got {v!r}")
+            _need(
+                isinstance(v, (str, int)) and not isinstance(v, bool),
+                file,
+                f"{key}.values",
+                f"values are strings or integers, got {v!r}",
+            )
         _need(len(set(map(repr, values))) == len(values), file, f"{key}.values", "duplicate value")
         if ptype == "csv":
             _need(all(isinstance(v, str) for v in values), file, f"{key}.values", "csv values are strings")
         return list(values)
-    _need("values" not in raw, file, f"{key}.values", f"only literal/literals/csv/pairs take values, not {ptype}")
+    _need(
+        "values" not in raw,
+        file,
+        f"{key}.values",
+        f"only literal/literals/csv/pairs take values, not {ptype}",
+    )
     return []
 
 
@@ -907,8 +1205,12 @@ def _load_constants(root: Path, folder: Path) -> dict[str, Any]:
         raw = _mapping(raw, file, key)
         _keys(raw, {"name", "description", "values"}, file, key)
         values: Any = raw.get("values")
-        _need(isinstance(values, list) and all(isinstance(v, str) for v in values), file, f"{key}.values",
-              "expected a list of strings")
+        _need(
+            isinstance(values, list) and all(isinstance(v, str) for v in values),
+            file,
+            f"{key}.values",
+            "expected a list of strings",
+        )
         lists.append(
             {
                 "name": _name(raw.get("name"), f"{key}.name", r"[A-Z][A-Z0-9_]*"),

@@ -3,7 +3,7 @@
 """Code generated from spec/: one package per API version (v2, v4), importable as
 ``amocrm.<version>``, and ``_default`` (the default version, v2).
 
-Spec digest (sha256 over every spec file): 6e1608c832dd2c0829eca037ef62f1cd5a67de6ce5e8c34cfa853b00330a66bf
+Spec digest (sha256 over every spec file): 02652cceb7a3fffefd5ed2f11225f77a92b856b01b6d281417adf120913c1e70
 """
 
-SPEC_SHA256 = "6e1608c832dd2c0829eca037ef62f1cd5a67de6ce5e8c34cfa853b00330a66bf"
+SPEC_SHA256 = "02652cceb7a3fffefd5ed2f11225f77a92b856b01b6d281417adf120913c1e70"

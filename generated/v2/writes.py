@@ -189,7 +189,7 @@ class CatalogWrite(msgspec.Struct, gc=False):
     sort: Any = UNSET
     """Sort order."""
     updated_at: Any = UNSET
-    """Set by save()."""
+    """The caller's value on add; set by save() on update."""
 
 
 def write_catalog(o: Catalog) -> CatalogWrite:
@@ -204,6 +204,7 @@ def write_catalog(o: Catalog) -> CatalogWrite:
         o.can_link_multiple,
         o.sort,
     )
+    w.updated_at = UNSET if isinstance(o.id, int) else o.updated_at
     return w
 
 
@@ -234,6 +235,7 @@ _CHECKS_Catalog: tuple[FieldCheck, ...] = (
     FieldCheck("can_show_in_cards", (bool, NONE_TYPE, UNSET_TYPE)),
     FieldCheck("can_link_multiple", (bool, NONE_TYPE, UNSET_TYPE)),
     FieldCheck("sort", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("updated_at", (int, NONE_TYPE, UNSET_TYPE)),
 )
 
 
@@ -242,7 +244,17 @@ def check_catalog(objs: Sequence[Catalog], what: str = "Catalog") -> None:
 
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
-    check_models(objs, _CHECKS_Catalog, what)
+    check_models(
+        objs,
+        _CHECKS_Catalog,
+        what,
+        (),
+        refused=(
+            ("created_by", "Catalog.created_by is read only (set by the server), so it is not sent", False),
+            ("created_at", "Catalog.created_at is read only (set by the server), so it is not sent", False),
+            ("links", "Catalog.links is read only (set by the server), so it is not sent", False),
+        ),
+    )
 
 
 class CatalogElementWrite(msgspec.Struct, gc=False):
@@ -261,7 +273,7 @@ class CatalogElementWrite(msgspec.Struct, gc=False):
     custom_fields: Any = UNSET
     """Custom fields with values."""
     updated_at: Any = UNSET
-    """Set by save()."""
+    """The caller's value on add; set by save() on update."""
 
 
 def write_catalog_element(o: CatalogElement) -> CatalogElementWrite:
@@ -288,6 +300,7 @@ def write_catalog_element(o: CatalogElement) -> CatalogElementWrite:
             )
         )
     )
+    w.updated_at = UNSET if isinstance(o.id, int) else o.updated_at
     return w
 
 
@@ -299,6 +312,7 @@ _CHECKS_CatalogElement: tuple[FieldCheck, ...] = (
     FieldCheck("request_id", (int, str, NONE_TYPE, UNSET_TYPE)),
     FieldCheck("is_deleted", (bool, NONE_TYPE, UNSET_TYPE)),
     FieldCheck("custom_fields", (list, tuple, dict, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("updated_at", (int, NONE_TYPE, UNSET_TYPE)),
 )
 
 
@@ -308,7 +322,28 @@ def check_catalog_element(objs: Sequence[CatalogElement], what: str = "CatalogEl
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
     check_models(
-        objs, _CHECKS_CatalogElement, what, (("custom_fields", CustomField, check_custom_field, True),)
+        objs,
+        _CHECKS_CatalogElement,
+        what,
+        (("custom_fields", CustomField, check_custom_field, True),),
+        refused=(
+            (
+                "created_by",
+                "CatalogElement.created_by is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "created_at",
+                "CatalogElement.created_at is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "updated_by",
+                "CatalogElement.updated_by is read only (set by the server), so it is not sent",
+                False,
+            ),
+            ("links", "CatalogElement.links is read only (set by the server), so it is not sent", False),
+        ),
     )
 
 
@@ -344,7 +379,7 @@ class CompanyWrite(msgspec.Struct, gc=False):
     custom_fields: Any = UNSET
     """Custom fields with values."""
     updated_at: Any = UNSET
-    """Set by save()."""
+    """The caller's value on add; set by save() on update."""
 
 
 def write_company(o: Company) -> CompanyWrite:
@@ -405,6 +440,7 @@ def write_company(o: Company) -> CompanyWrite:
             )
         )
     )
+    w.updated_at = UNSET if isinstance(o.id, int) else o.updated_at
     return w
 
 
@@ -420,6 +456,7 @@ _CHECKS_Company: tuple[FieldCheck, ...] = (
     FieldCheck("closest_task_at", (int, NONE_TYPE, UNSET_TYPE)),
     FieldCheck("custom_fields", (list, tuple, dict, NONE_TYPE, UNSET_TYPE)),
     FieldCheck("unlink", (Unlink, dict, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("updated_at", (int, NONE_TYPE, UNSET_TYPE)),
 )
 
 
@@ -435,6 +472,11 @@ def check_company(objs: Sequence[Company], what: str = "Company") -> None:
         (
             ("custom_fields", CustomField, check_custom_field, True),
             ("unlink", Unlink, check_unlink, False),
+        ),
+        refused=(
+            ("account_id", "Company.account_id is read only (set by the server), so it is not sent", False),
+            ("updated_by", "Company.updated_by is read only (set by the server), so it is not sent", False),
+            ("links", "Company.links is read only (set by the server), so it is not sent", False),
         ),
     )
 
@@ -477,7 +519,7 @@ class ContactWrite(msgspec.Struct, gc=False):
     custom_fields: Any = UNSET
     """Custom fields with values."""
     updated_at: Any = UNSET
-    """Set by save()."""
+    """The caller's value on add; set by save() on update."""
 
 
 def write_contact(o: Contact) -> ContactWrite:
@@ -539,6 +581,7 @@ def write_contact(o: Contact) -> ContactWrite:
             )
         )
     )
+    w.updated_at = UNSET if isinstance(o.id, int) else o.updated_at
     return w
 
 
@@ -557,6 +600,7 @@ _CHECKS_Contact: tuple[FieldCheck, ...] = (
     FieldCheck("closest_task_at", (int, NONE_TYPE, UNSET_TYPE)),
     FieldCheck("custom_fields", (list, tuple, dict, NONE_TYPE, UNSET_TYPE)),
     FieldCheck("unlink", (Unlink, dict, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("updated_at", (int, NONE_TYPE, UNSET_TYPE)),
 )
 
 
@@ -572,6 +616,11 @@ def check_contact(objs: Sequence[Contact], what: str = "Contact") -> None:
         (
             ("custom_fields", CustomField, check_custom_field, True),
             ("unlink", Unlink, check_unlink, False),
+        ),
+        refused=(
+            ("account_id", "Contact.account_id is read only (set by the server), so it is not sent", False),
+            ("updated_by", "Contact.updated_by is read only (set by the server), so it is not sent", False),
+            ("links", "Contact.links is read only (set by the server), so it is not sent", False),
         ),
     )
 
@@ -618,7 +667,15 @@ def check_custom_field(objs: Sequence[CustomField], what: str = "CustomField") -
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
     check_models(
-        objs, _CHECKS_CustomField, what, (("values", CustomFieldValue, check_custom_field_value, True),)
+        objs,
+        _CHECKS_CustomField,
+        what,
+        (("values", CustomFieldValue, check_custom_field_value, True),),
+        refused=(
+            ("name", "CustomField.name is read only (set by the server), so it is not sent", False),
+            ("code", "CustomField.code is read only (set by the server), so it is not sent", False),
+            ("is_system", "CustomField.is_system is read only (set by the server), so it is not sent", False),
+        ),
     )
 
 
@@ -634,7 +691,7 @@ def check_custom_field_value(objs: Sequence[CustomFieldValue], what: str = "Cust
 
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
-    check_models(objs, _CHECKS_CustomFieldValue, what)
+    check_models(objs, _CHECKS_CustomFieldValue, what, ())
 
 
 class CustomerWrite(msgspec.Struct, gc=False):
@@ -677,7 +734,7 @@ class CustomerWrite(msgspec.Struct, gc=False):
     company_id: Any = UNSET
     """Linked company; written as company_id."""
     updated_at: Any = UNSET
-    """Set by save()."""
+    """The caller's value on add; set by save() on update."""
 
 
 def write_customer(o: Customer) -> CustomerWrite:
@@ -737,6 +794,7 @@ def write_customer(o: Customer) -> CustomerWrite:
         if type(v_company) is LinkedEntity and type(v_company.id) is int
         else link_id(v_company, "Customer.company")
     )
+    w.updated_at = UNSET if isinstance(o.id, int) else o.updated_at
     return w
 
 
@@ -757,6 +815,7 @@ _CHECKS_Customer: tuple[FieldCheck, ...] = (
     FieldCheck("periodicity", (int, NONE_TYPE, UNSET_TYPE)),
     FieldCheck("catalog_elements_id", (dict, NONE_TYPE, UNSET_TYPE)),
     FieldCheck("unlink", (Unlink, dict, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("updated_at", (int, NONE_TYPE, UNSET_TYPE)),
 )
 
 
@@ -772,6 +831,16 @@ def check_customer(objs: Sequence[Customer], what: str = "Customer") -> None:
         (
             ("custom_fields", CustomField, check_custom_field, True),
             ("unlink", Unlink, check_unlink, False),
+        ),
+        refused=(
+            ("account_id", "Customer.account_id is read only (set by the server), so it is not sent", False),
+            ("updated_by", "Customer.updated_by is read only (set by the server), so it is not sent", False),
+            (
+                "main_contact",
+                "Customer.main_contact is read only (set by the server), so it is not sent",
+                False,
+            ),
+            ("links", "Customer.links is read only (set by the server), so it is not sent", False),
         ),
     )
 
@@ -887,6 +956,11 @@ def check_incoming_lead(objs: Sequence[IncomingLead], what: str = "IncomingLead"
             ("incoming_lead_info", IncomingLeadInfo, check_incoming_lead_info, False),
             ("incoming_entities", IncomingEntities, check_incoming_entities, False),
         ),
+        refused=(
+            ("uid", "IncomingLead.uid is read only (set by the server), so it is not sent", False),
+            ("category", "IncomingLead.category is read only (set by the server), so it is not sent", False),
+            ("links", "IncomingLead.links is read only (set by the server), so it is not sent", False),
+        ),
     )
 
 
@@ -915,7 +989,7 @@ def check_incoming_lead_info(objs: Sequence[IncomingLeadInfo], what: str = "Inco
 
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
-    check_models(objs, _CHECKS_IncomingLeadInfo, what)
+    check_models(objs, _CHECKS_IncomingLeadInfo, what, ())
 
 
 class LeadWrite(msgspec.Struct, gc=False):
@@ -962,7 +1036,7 @@ class LeadWrite(msgspec.Struct, gc=False):
     contacts_id: Any = UNSET
     """Linked contacts; written as contacts_id."""
     updated_at: Any = UNSET
-    """Set by save()."""
+    """The caller's value on add; set by save() on update."""
 
 
 def write_lead(o: Lead) -> LeadWrite:
@@ -1024,6 +1098,7 @@ def write_lead(o: Lead) -> LeadWrite:
         and set(map(type, v_contacts.id)) <= _INT
         else link_ids(v_contacts, "Lead.contacts")
     )
+    w.updated_at = UNSET if isinstance(o.id, int) else o.updated_at
     return w
 
 
@@ -1046,6 +1121,7 @@ _CHECKS_Lead: tuple[FieldCheck, ...] = (
     FieldCheck("loss_reason_id", (int, NONE_TYPE, UNSET_TYPE)),
     FieldCheck("catalog_elements_id", (dict, NONE_TYPE, UNSET_TYPE)),
     FieldCheck("unlink", (Unlink, dict, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("updated_at", (int, NONE_TYPE, UNSET_TYPE)),
 )
 
 
@@ -1061,6 +1137,23 @@ def check_lead(objs: Sequence[Lead], what: str = "Lead") -> None:
         (
             ("custom_fields", CustomField, check_custom_field, True),
             ("unlink", Unlink, check_unlink, False),
+        ),
+        refused=(
+            ("account_id", "Lead.account_id is read only (set by the server), so it is not sent", False),
+            ("updated_by", "Lead.updated_by is read only (set by the server), so it is not sent", False),
+            ("main_contact", "Lead.main_contact is read only (set by the server), so it is not sent", False),
+            (
+                "is_price_modified_by_robot",
+                "Lead.is_price_modified_by_robot is read only (set by the server), so it is not sent",
+                False,
+            ),
+            (
+                "loss_reason_name",
+                "Lead.loss_reason_name is read only (set by the server), so it is not sent",
+                False,
+            ),
+            ("links", "Lead.links is read only (set by the server), so it is not sent", False),
+            ("embedded", "Lead.embedded is read only (set by the server), so it is not sent", False),
         ),
     )
 
@@ -1099,7 +1192,16 @@ def check_linked_entity(objs: Sequence[LinkedEntity], what: str = "LinkedEntity"
 
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
-    check_models(objs, _CHECKS_LinkedEntity, what)
+    check_models(
+        objs,
+        _CHECKS_LinkedEntity,
+        what,
+        (),
+        refused=(
+            ("name", "LinkedEntity.name is read only (set by the server), so it is not sent", False),
+            ("links", "LinkedEntity.links is read only (set by the server), so it is not sent", False),
+        ),
+    )
 
 
 class LinkedIdsWrite(msgspec.Struct, gc=False):
@@ -1136,7 +1238,13 @@ def check_linked_ids(objs: Sequence[LinkedIds], what: str = "LinkedIds") -> None
 
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
-    check_models(objs, _CHECKS_LinkedIds, what)
+    check_models(
+        objs,
+        _CHECKS_LinkedIds,
+        what,
+        (),
+        refused=(("links", "LinkedIds.links is read only (set by the server), so it is not sent", False),),
+    )
 
 
 class NoteWrite(msgspec.Struct, gc=False):
@@ -1167,7 +1275,7 @@ class NoteWrite(msgspec.Struct, gc=False):
     params: Any = UNSET
     """Type-specific data: text/service (system), text/phone (SMS), call data."""
     updated_at: Any = UNSET
-    """Set by save()."""
+    """The caller's value on add; set by save() on update."""
 
 
 def write_note(o: Note) -> NoteWrite:
@@ -1186,6 +1294,7 @@ def write_note(o: Note) -> NoteWrite:
         o.text,
         o.params,
     )
+    w.updated_at = UNSET if isinstance(o.id, int) else o.updated_at
     o._amo_write_hook(w)
     return w
 
@@ -1204,6 +1313,7 @@ _CHECKS_Note: tuple[FieldCheck, ...] = (
     FieldCheck("note_type", (int, str, NONE_TYPE, UNSET_TYPE)),
     FieldCheck("text", (str, NONE_TYPE, UNSET_TYPE)),
     FieldCheck("params", (dict, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("updated_at", (int, NONE_TYPE, UNSET_TYPE)),
 )
 
 
@@ -1212,7 +1322,17 @@ def check_note(objs: Sequence[Note], what: str = "Note") -> None:
 
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
-    check_models(objs, _CHECKS_Note, what)
+    check_models(
+        objs,
+        _CHECKS_Note,
+        what,
+        (),
+        refused=(
+            ("account_id", "Note.account_id is read only (set by the server), so it is not sent", False),
+            ("attachment", "Note.attachment is read only (set by the server), so it is not sent", False),
+            ("links", "Note.links is read only (set by the server), so it is not sent", False),
+        ),
+    )
 
 
 #: The fields of Tag written as they are: how to read each, and its allowed types.
@@ -1227,7 +1347,7 @@ def check_tag(objs: Sequence[Tag], what: str = "Tag") -> None:
 
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
-    check_models(objs, _CHECKS_Tag, what)
+    check_models(objs, _CHECKS_Tag, what, ())
 
 
 class TaskWrite(msgspec.Struct, gc=False):
@@ -1260,7 +1380,7 @@ class TaskWrite(msgspec.Struct, gc=False):
     duration: Any = UNSET
     """Duration in seconds."""
     updated_at: Any = UNSET
-    """Set by save()."""
+    """The caller's value on add; set by save() on update."""
 
 
 def write_task(o: Task) -> TaskWrite:
@@ -1280,6 +1400,7 @@ def write_task(o: Task) -> TaskWrite:
         o.text,
         o.duration,
     )
+    w.updated_at = UNSET if isinstance(o.id, int) else o.updated_at
     return w
 
 
@@ -1320,6 +1441,7 @@ _CHECKS_Task: tuple[FieldCheck, ...] = (
     FieldCheck("complete_till_at", (int, NONE_TYPE, UNSET_TYPE)),
     FieldCheck("text", (str, NONE_TYPE, UNSET_TYPE)),
     FieldCheck("duration", (int, NONE_TYPE, UNSET_TYPE)),
+    FieldCheck("updated_at", (int, NONE_TYPE, UNSET_TYPE)),
 )
 
 
@@ -1328,7 +1450,21 @@ def check_task(objs: Sequence[Task], what: str = "Task") -> None:
 
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
-    check_models(objs, _CHECKS_Task, what)
+    check_models(
+        objs,
+        _CHECKS_Task,
+        what,
+        (),
+        refused=(
+            ("account_id", "Task.account_id is read only (set by the server), so it is not sent", False),
+            (
+                "result",
+                "Task.result is not written by the API: API v2 takes a task's result as a note of type 13 (TASK_RESULT_NOTETYPE) on the task (element_type 4); save such a Note instead",
+                True,
+            ),
+            ("links", "Task.links is read only (set by the server), so it is not sent", False),
+        ),
+    )
 
 
 #: The fields of Unlink written as they are: how to read each, and its allowed types.
@@ -1345,7 +1481,7 @@ def check_unlink(objs: Sequence[Unlink], what: str = "Unlink") -> None:
 
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
-    check_models(objs, _CHECKS_Unlink, what)
+    check_models(objs, _CHECKS_Unlink, what, ())
 
 
 class WebhookWrite(msgspec.Struct, gc=False):
@@ -1389,7 +1525,7 @@ def check_webhook(objs: Sequence[Webhook], what: str = "Webhook") -> None:
 
     Objects you built are checked whole, objects read from the server only in the fields you changed.
     """
-    check_models(objs, _CHECKS_Webhook, what)
+    check_models(objs, _CHECKS_Webhook, what, ())
 
 
 #: Model class -> its write function.
@@ -1420,6 +1556,7 @@ FIELD_MAP: dict[type[Any], dict[str, tuple[str, ...]]] = {
         "can_show_in_cards": ("can_show_in_cards",),
         "can_link_multiple": ("can_link_multiple",),
         "sort": ("sort",),
+        "updated_at": ("updated_at",),
     },
     CatalogElement: {
         "id": ("id",),
@@ -1428,6 +1565,7 @@ FIELD_MAP: dict[type[Any], dict[str, tuple[str, ...]]] = {
         "request_id": ("request_id",),
         "is_deleted": ("is_deleted",),
         "custom_fields": ("custom_fields",),
+        "updated_at": ("updated_at",),
     },
     Company: {
         "id": ("id",),
@@ -1444,6 +1582,7 @@ FIELD_MAP: dict[type[Any], dict[str, tuple[str, ...]]] = {
         "tags": ("tags",),
         "custom_fields": ("custom_fields",),
         "unlink": ("unlink",),
+        "updated_at": ("updated_at",),
     },
     Contact: {
         "id": ("id",),
@@ -1463,6 +1602,7 @@ FIELD_MAP: dict[type[Any], dict[str, tuple[str, ...]]] = {
         "tags": ("tags",),
         "custom_fields": ("custom_fields",),
         "unlink": ("unlink",),
+        "updated_at": ("updated_at",),
     },
     CustomField: {
         "id": ("id",),
@@ -1487,6 +1627,7 @@ FIELD_MAP: dict[type[Any], dict[str, tuple[str, ...]]] = {
         "periodicity": ("periodicity",),
         "catalog_elements_id": ("catalog_elements_id",),
         "unlink": ("unlink",),
+        "updated_at": ("updated_at",),
     },
     IncomingEntities: {
         "leads": ("leads",),
@@ -1523,6 +1664,7 @@ FIELD_MAP: dict[type[Any], dict[str, tuple[str, ...]]] = {
         "loss_reason_id": ("loss_reason_id",),
         "catalog_elements_id": ("catalog_elements_id",),
         "unlink": ("unlink",),
+        "updated_at": ("updated_at",),
     },
     LinkedEntity: {
         "id": ("id",),
@@ -1543,6 +1685,7 @@ FIELD_MAP: dict[type[Any], dict[str, tuple[str, ...]]] = {
         "note_type": ("note_type",),
         "text": ("text",),
         "params": ("params",),
+        "updated_at": ("updated_at",),
     },
     Task: {
         "id": ("id",),
@@ -1558,6 +1701,7 @@ FIELD_MAP: dict[type[Any], dict[str, tuple[str, ...]]] = {
         "complete_till_at": ("complete_till_at",),
         "text": ("text",),
         "duration": ("duration",),
+        "updated_at": ("updated_at",),
     },
     Webhook: {
         "url": ("url",),

@@ -53,10 +53,15 @@ _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]{4,}", re.IGNORECASE)
 _SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "x-refresh-token"})
 
 
+#: Values shorter than this are not remembered: real tokens, keys and secrets are far longer, and
+#: masking a short word ("secret", "token") everywhere would garble unrelated diagnostics.
+MIN_SECRET = 8
+
+
 def register_secret(value: str | None) -> None:
     """Remember ``value`` so that :func:`redact` masks it everywhere from now on."""
     global _dirty
-    if not value or len(value) < 4:
+    if not value or len(value) < MIN_SECRET:
         return
     with _lock:
         if value in _secrets:

@@ -1,4 +1,4 @@
-"""The seed's tests/Unit/AmoCRM/AmoLeadTest.php (13 tests), ported one to one (seed-behavior §16).
+"""The seed's tests/Unit/AmoCRM/AmoLeadTest.php (13 tests), ported one to one.
 
 PHP ``[]`` (no contacts / no company / empty unlink) maps to ``None`` for links and ``UNSET`` for
 ``unlink``; ``{id: [...]}`` maps to ``LinkedIds(id=[...])``.

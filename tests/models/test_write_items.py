@@ -47,30 +47,62 @@ _LINKS = Links(self=Link(href="/api/v2/x", method="get"))
 
 def full_lead() -> Lead:
     return Lead(
-        id=11, name="Deal", responsible_user_id=2, created_by=3, created_at=1700000000, updated_at=1700000001,
-        account_id=99, updated_by=4, group_id=0, request_id="r1", is_deleted=False,
-        main_contact=LinkedEntity(id=5), company=LinkedEntity(id=6, name="ACME", links=_LINKS),
-        closed_at=0, closest_task_at=1700000500,
+        id=11,
+        name="Deal",
+        responsible_user_id=2,
+        created_by=3,
+        created_at=1700000000,
+        updated_at=1700000001,
+        account_id=99,
+        updated_by=4,
+        group_id=0,
+        request_id="r1",
+        is_deleted=False,
+        main_contact=LinkedEntity(id=5),
+        company=LinkedEntity(id=6, name="ACME", links=_LINKS),
+        closed_at=0,
+        closest_task_at=1700000500,
         tags=[Tag(id=1, name="vip"), Tag(id=2, name="b2b")],
         custom_fields=[
-            CustomField(id=100, name="Text", code=None, is_system=False, values=[CustomFieldValue(value="hello")]),
+            CustomField(
+                id=100, name="Text", code=None, is_system=False, values=[CustomFieldValue(value="hello")]
+            ),
             CustomField(id=101, name="Select", values=[CustomFieldValue(value="Option 1", enum="1011")]),
             CustomField(id=102, name="Multi", values=[1021, 1022]),
-            CustomField(id=103, name="Legal", values=[CustomFieldValue(value={"name": "LLC", "vat_id": "1"})]),
+            CustomField(
+                id=103, name="Legal", values=[CustomFieldValue(value={"name": "LLC", "vat_id": "1"})]
+            ),
             CustomField(id=104, name="Flag", values=[CustomFieldValue(value=True)]),
         ],
-        contacts=LinkedIds(id=[7, 8], links=_LINKS), status_id=142, sale=1500, pipeline_id=3001,
-        pipeline=LinkedEntity(id=3002), loss_reason_id=0, is_price_modified_by_robot=False,
-        loss_reason_name="late", catalog_elements_id={"93": {"98": 10}}, unlink=Unlink(contacts_id=[9], company_id=10),
-        links=_LINKS, embedded={"x": 1},
+        contacts=LinkedIds(id=[7, 8], links=_LINKS),
+        status_id=142,
+        sale=1500,
+        pipeline_id=3001,
+        pipeline=LinkedEntity(id=3002),
+        loss_reason_id=0,
+        is_price_modified_by_robot=False,
+        loss_reason_name="late",
+        catalog_elements_id={"93": {"98": 10}},
+        unlink=Unlink(contacts_id=[9], company_id=10),
+        links=_LINKS,
+        embedded={"x": 1},
     )
 
 
 def test_full_lead_payload() -> None:
     assert _same(full_lead()) == {
-        "id": 11, "name": "Deal", "responsible_user_id": 2, "created_by": 3, "created_at": 1700000000,
-        "group_id": 0, "request_id": "r1", "is_deleted": False, "company_id": 6, "closed_at": 0,
-        "closest_task_at": 1700000500, "tags": ["vip", "b2b"],
+        "id": 11,
+        "name": "Deal",
+        "responsible_user_id": 2,
+        "created_by": 3,
+        "created_at": 1700000000,
+        "group_id": 0,
+        "request_id": "r1",
+        "is_deleted": False,
+        "company_id": 6,
+        "closed_at": 0,
+        "closest_task_at": 1700000500,
+        "tags": ["vip", "b2b"],
         "custom_fields": [
             {"id": 100, "values": [{"value": "hello"}]},
             {"id": 101, "values": [{"value": "Option 1", "enum": "1011"}]},
@@ -78,8 +110,13 @@ def test_full_lead_payload() -> None:
             {"id": 103, "values": [{"value": {"name": "LLC", "vat_id": "1"}}]},
             {"id": 104, "values": [{"value": True}]},
         ],
-        "contacts_id": [7, 8], "status_id": 142, "sale": 1500, "pipeline_id": 3001, "loss_reason_id": 0,
-        "catalog_elements_id": {"93": {"98": 10}}, "unlink": {"contacts_id": [9], "company_id": 10},
+        "contacts_id": [7, 8],
+        "status_id": 142,
+        "sale": 1500,
+        "pipeline_id": 3001,
+        "loss_reason_id": 0,
+        "catalog_elements_id": {"93": {"98": 10}},
+        "unlink": {"contacts_id": [9], "company_id": 10},
     }
 
 
@@ -101,14 +138,31 @@ def test_full_contact_payload_with_multitext_enums_and_smart_address() -> None:
     )
     contact.unlink = Unlink(leads_id=[12])
     assert _same(contact) == {
-        "id": 21, "name": "Ann Lee", "first_name": "Ann", "last_name": "Lee", "responsible_user_id": 2,
-        "created_by": 3, "created_at": 1700000000, "group_id": 0, "company_id": 6, "company_name": "ACME",
-        "leads_id": [11, 12], "customers_id": [31], "closest_task_at": 0, "tags": ["vip"],
+        "id": 21,
+        "name": "Ann Lee",
+        "first_name": "Ann",
+        "last_name": "Lee",
+        "responsible_user_id": 2,
+        "created_by": 3,
+        "created_at": 1700000000,
+        "group_id": 0,
+        "company_id": 6,
+        "company_name": "ACME",
+        "leads_id": [11, 12],
+        "customers_id": [31],
+        "closest_task_at": 0,
+        "tags": ["vip"],
         "custom_fields": [
             {"id": 10, "values": [{"value": "+7 1", "enum": "3685087"}, {"value": "+7 2", "enum": 3685088}]},
             {"id": 11, "values": [{"value": "a@b.c", "enum": "WORK"}]},
-            {"id": 12, "values": [{"value": "Lenina 1", "subtype": "address_line_1"},
-                                  {"value": "Moscow", "subtype": "city"}, {"value": "RU", "subtype": "country"}]},
+            {
+                "id": 12,
+                "values": [
+                    {"value": "Lenina 1", "subtype": "address_line_1"},
+                    {"value": "Moscow", "subtype": "city"},
+                    {"value": "RU", "subtype": "country"},
+                ],
+            },
         ],
         "unlink": {"leads_id": [12]},
     }
@@ -116,27 +170,88 @@ def test_full_contact_payload_with_multitext_enums_and_smart_address() -> None:
 
 def test_full_task_payload() -> None:
     task = Task(
-        id=41, responsible_user_id=2, created_by=3, created_at=1, updated_at=2, account_id=9, group_id=0,
-        request_id=5, element_id=11, element_type=2, is_completed=True, task_type=1, complete_till_at=1700003600,
-        text="Call back", duration=900, result=TaskResult(id=1, text="done"), links=_LINKS,
+        id=41,
+        responsible_user_id=2,
+        created_by=3,
+        created_at=1,
+        updated_at=2,
+        account_id=9,
+        group_id=0,
+        request_id=5,
+        element_id=11,
+        element_type=2,
+        is_completed=True,
+        task_type=1,
+        complete_till_at=1700003600,
+        text="Call back",
+        duration=900,
+        links=_LINKS,
     )
     assert _same(task) == {
-        "id": 41, "responsible_user_id": 2, "created_by": 3, "created_at": 1, "group_id": 0, "request_id": 5,
-        "element_id": 11, "element_type": 2, "is_completed": True, "task_type": 1,
-        "complete_till_at": 1700003600, "text": "Call back", "duration": 900,
+        "id": 41,
+        "responsible_user_id": 2,
+        "created_by": 3,
+        "created_at": 1,
+        "group_id": 0,
+        "request_id": 5,
+        "element_id": 11,
+        "element_type": 2,
+        "is_completed": True,
+        "task_type": 1,
+        "complete_till_at": 1700003600,
+        "text": "Call back",
+        "duration": 900,
     }
+
+
+def test_a_task_result_set_by_the_caller_raises_instead_of_being_dropped() -> None:
+    """API v2 does not take a result on a task: setting one used to be left out of the request silently."""
+    from amocrm.lib.base import mark_clean
+
+    task = Task(id=41, text="Call back", result=TaskResult(text="done"))
+    with pytest.raises(ConfigError, match=r"Task.result is not written by the API: .*note of type 13"):
+        to_write_item(task)
+    read = msgspec.json.decode(b'{"id": 41, "text": "t", "result": {"id": 9, "text": "done"}}', type=Task)
+    mark_clean((read,))  # as read from the server: its result is kept, not sent, and no error
+    read.text = "changed"
+    assert to_write_item(read) == {"id": 41, "text": "changed"}
+    read.result = TaskResult(text="other")
+    with pytest.raises(ConfigError, match="Task.result"):
+        to_write_item(read)
 
 
 @pytest.mark.parametrize("note_type", [25, 102, 103, "103"])
 def test_note_payload_with_params_text(note_type: Any) -> None:
     note = Note(
-        id=51, responsible_user_id=2, created_by=3, created_at=1, updated_at=2, account_id=9, group_id=0,
-        request_id="n", is_editable=False, element_id=11, element_type=2, attachment="a.txt",
-        note_type=note_type, text="sms body", params={"UNIQ": "u1", "PHONE": "+7"}, links=_LINKS,
+        id=51,
+        responsible_user_id=2,
+        created_by=3,
+        created_at=1,
+        updated_at=2,
+        account_id=9,
+        group_id=0,
+        request_id="n",
+        is_editable=False,
+        element_id=11,
+        element_type=2,
+        attachment="a.txt",
+        note_type=note_type,
+        text="sms body",
+        params={"UNIQ": "u1", "PHONE": "+7"},
+        links=_LINKS,
     )
     assert _same(note) == {
-        "id": 51, "responsible_user_id": 2, "created_by": 3, "created_at": 1, "group_id": 0, "request_id": "n",
-        "is_editable": False, "element_id": 11, "element_type": 2, "note_type": note_type, "text": "sms body",
+        "id": 51,
+        "responsible_user_id": 2,
+        "created_by": 3,
+        "created_at": 1,
+        "group_id": 0,
+        "request_id": "n",
+        "is_editable": False,
+        "element_id": 11,
+        "element_type": 2,
+        "note_type": note_type,
+        "text": "sms body",
         "params": {"UNIQ": "u1", "PHONE": "+7", "text": "sms body"},
     }
     assert note.params == {"UNIQ": "u1", "PHONE": "+7"}
@@ -145,45 +260,94 @@ def test_note_payload_with_params_text(note_type: Any) -> None:
 
 
 def test_common_note_keeps_params_as_given() -> None:
-    assert _same(Note(note_type=4, text="t", params={"a": 1})) == {"note_type": 4, "text": "t", "params": {"a": 1}}
+    assert _same(Note(note_type=4, text="t", params={"a": 1})) == {
+        "note_type": 4,
+        "text": "t",
+        "params": {"a": 1},
+    }
 
 
 def test_catalog_element_payload() -> None:
     element = CatalogElement(
-        id=61, name="Chair", catalog_id=93, created_by=3, created_at=1, updated_at=2, updated_by=3,
-        request_id=7, is_deleted=False, links=_LINKS,
-        custom_fields=[CustomField(id=70, name="Price", values=[CustomFieldValue(value=120.5)]),
-                       CustomField(id=71, values=[])],
+        id=61,
+        name="Chair",
+        catalog_id=93,
+        created_by=3,
+        created_at=1,
+        updated_at=2,
+        updated_by=3,
+        request_id=7,
+        is_deleted=False,
+        links=_LINKS,
+        custom_fields=[
+            CustomField(id=70, name="Price", values=[CustomFieldValue(value=120.5)]),
+            CustomField(id=71, values=[]),
+        ],
     )
     assert _same(element) == {
-        "id": 61, "name": "Chair", "catalog_id": 93, "request_id": 7, "is_deleted": False,
+        "id": 61,
+        "name": "Chair",
+        "catalog_id": 93,
+        "request_id": 7,
+        "is_deleted": False,
         "custom_fields": [{"id": 70, "values": [{"value": 120.5}]}, {"id": 71, "values": []}],
     }
 
 
 def test_incoming_lead_payload() -> None:
     incoming = IncomingLead(
-        uid="u-1", category="forms", source_name="site", source_uid="s-1", pipeline_id=3001, created_at=1700000000,
-        incoming_lead_info=IncomingLeadInfo(form_id=1, form_page="https://x.test", ip="127.0.0.1",
-                                            form_name="Contact us", form_send_at=1700000000, referer=None),
-        incoming_entities=IncomingEntities(
-            leads=[Lead(name="From form", sale=10, account_id=9, tags=[Tag(name="web")])],
-            contacts=[Contact(name="Visitor", custom_fields=[
-                CustomField(id=10, code="PHONE", values=[CustomFieldValue(value="+7 5", enum="WORK")])])],
+        source_name="site",
+        source_uid="s-1",
+        pipeline_id=3001,
+        created_at=1700000000,
+        incoming_lead_info=IncomingLeadInfo(
+            form_id=1,
+            form_page="https://x.test",
+            ip="127.0.0.1",
+            form_name="Contact us",
+            form_send_at=1700000000,
+            referer=None,
         ),
-        links=_LINKS,
+        incoming_entities=IncomingEntities(
+            leads=[Lead(name="From form", sale=10, tags=[Tag(name="web")])],
+            contacts=[
+                Contact(
+                    name="Visitor",
+                    custom_fields=[
+                        CustomField(id=10, code="PHONE", values=[CustomFieldValue(value="+7 5", enum="WORK")])
+                    ],
+                )
+            ],
+        ),
     )
     assert _same(incoming) == {
-        "source_name": "site", "source_uid": "s-1", "pipeline_id": 3001, "created_at": 1700000000,
-        "incoming_lead_info": {"form_id": 1, "form_page": "https://x.test", "ip": "127.0.0.1",
-                               "form_name": "Contact us", "form_send_at": 1700000000, "referer": None},
+        "source_name": "site",
+        "source_uid": "s-1",
+        "pipeline_id": 3001,
+        "created_at": 1700000000,
+        "incoming_lead_info": {
+            "form_id": 1,
+            "form_page": "https://x.test",
+            "ip": "127.0.0.1",
+            "form_name": "Contact us",
+            "form_send_at": 1700000000,
+            "referer": None,
+        },
         "incoming_entities": {
             "leads": [{"name": "From form", "tags": ["web"], "sale": 10}],
-            "contacts": [{"name": "Visitor", "custom_fields": [{"id": 10, "values": [{"value": "+7 5", "enum": "WORK"}]}]}],
+            "contacts": [
+                {
+                    "name": "Visitor",
+                    "custom_fields": [{"id": 10, "values": [{"value": "+7 5", "enum": "WORK"}]}],
+                }
+            ],
         },
     }
     incoming.incoming_entities = None  # a PHP [] placeholder: skipped, not sent as null
     assert "incoming_entities" not in _same(incoming)
+    incoming.uid = "u-1"  # the server's, never sent: setting it on a new incoming lead is a mistake
+    with pytest.raises(ConfigError, match="IncomingLead.uid is read only"):
+        to_write_item(incoming)
 
 
 # ------------------------------------------------------------------------------ odd inputs
@@ -204,16 +368,29 @@ class Level(enum.IntEnum):
     ("custom_fields", "expected"),
     [
         # a dict given for a custom field is read as one: unknown keys dropped, read-only ones too
-        ([{"id": 1, "name": "n", "values": [{"value": "a", "enum": 2, "extra": 1}, 5]}],
-         [{"id": 1, "values": [{"value": "a", "enum": 2}, 5]}]),
-        ([CF(id=1, values=[CFV(subtype="city", value="M")])], [{"id": 1, "values": [{"value": "M", "subtype": "city"}]}]),
-        ([CF(id=1, values=[CFV(), CFV(value=None), True, "bare"])], [{"id": 1, "values": [{}, {"value": None}, True, "bare"]}]),
-        ([CF(values=[CFV(value="no id")]), CF(id=None, values=None)], [{"values": [{"value": "no id"}]}, {"id": None, "values": None}]),
+        (
+            [{"id": 1, "name": "n", "values": [{"value": "a", "enum": 2, "extra": 1}, 5]}],
+            [{"id": 1, "values": [{"value": "a", "enum": 2}, 5]}],
+        ),
+        (
+            [CF(id=1, values=[CFV(subtype="city", value="M")])],
+            [{"id": 1, "values": [{"value": "M", "subtype": "city"}]}],
+        ),
+        (
+            [CF(id=1, values=[CFV(), CFV(value=None), True, "bare"])],
+            [{"id": 1, "values": [{}, {"value": None}, True, "bare"]}],
+        ),
+        (
+            [CF(values=[CFV(value="no id")]), CF(id=None, values=None)],
+            [{"values": [{"value": "no id"}]}, {"id": None, "values": None}],
+        ),
         ([CF(id=1, values=(CFV(value=1),))], [{"id": 1, "values": [{"value": 1}]}]),
         ([CF(id=Level.HIGH, values=[CFV(value={"a": 1})])], [{"id": 3, "values": [{"value": {"a": 1}}]}]),
         ([CF(id=1)], [{"id": 1}]),  # values UNSET
-        ([CF(id=1, values=[1]), {"id": 2, "values": [CFV(value="s", subtype="1")]}],
-         [{"id": 1, "values": [1]}, {"id": 2, "values": [{"value": "s", "subtype": "1"}]}]),
+        (
+            [CF(id=1, values=[1]), {"id": 2, "values": [CFV(value="s", subtype="1")]}],
+            [{"id": 1, "values": [1]}, {"id": 2, "values": [{"value": "s", "subtype": "1"}]}],
+        ),
         ([], []),
     ],
 )
@@ -225,8 +402,14 @@ def test_custom_field_shapes(custom_fields: Any, expected: Any) -> None:
 @pytest.mark.parametrize(
     ("custom_fields", "where"),
     [
-        ([CF(id="5", values=[CFV(value=1)])], r"Lead.custom_fields.id: expected int \(or None\), got str '5'"),
-        ([CF(id=1, values=[CFV(value=1, enum=[1])])], r"Lead.custom_fields.values.enum: expected str \| int \(or None\), got list"),
+        (
+            [CF(id="5", values=[CFV(value=1)])],
+            r"Lead.custom_fields.id: expected int \(or None\), got str '5'",
+        ),
+        (
+            [CF(id=1, values=[CFV(value=1, enum=[1])])],
+            r"Lead.custom_fields.values.enum: expected str \| int \(or None\), got list",
+        ),
         ([{"id": "x", "values": []}], r"Lead.custom_fields\[0\]"),
         ("not a list", r"Lead.custom_fields.*expected list"),
         ([object()], r"Lead.custom_fields"),
@@ -259,20 +442,31 @@ def test_ill_typed_tags_are_refused() -> None:
 
 def test_links_and_plain_values() -> None:
     cases: list[tuple[Any, dict[str, Any]]] = [
-        (AnyLead(company={"id": 4}, contacts={"id": 5}, pipeline={"name": "p"}), {"company_id": 4, "contacts_id": [5]}),
+        (
+            AnyLead(company={"id": 4}, contacts={"id": 5}, pipeline={"name": "p"}),
+            {"company_id": 4, "contacts_id": [5]},
+        ),
         (AnyLead(company=LinkedEntity(), contacts=LinkedIds(), pipeline=LinkedEntity(id=UNSET)), {}),
         # placeholders (PHP's []/{}): None is not sent
         (AnyLead(company=None, contacts=None, tags=None, custom_fields=None, pipeline=None), {}),
         # plain fields: None is sent as null
         (AnyLead(name=None, sale=None, unlink=None), {"name": None, "sale": None, "unlink": None}),
         (AnyLead(pipeline=LinkedEntity(id=3)), {"pipeline_id": 3}),
-        (AnyLead(pipeline_id=None, pipeline=LinkedEntity(id=3)), {"pipeline_id": None}),  # an explicit null wins
+        (
+            AnyLead(pipeline_id=None, pipeline=LinkedEntity(id=3)),
+            {"pipeline_id": None},
+        ),  # an explicit null wins
         (AnyLead(status_id=Level.HIGH, sale=Level.HIGH), {"status_id": 3, "sale": 3}),
-        (AnyLead(catalog_elements_id={"93": {"98": 10}}, unlink=Unlink()), {"catalog_elements_id": {"93": {"98": 10}},
-                                                                            "unlink": {}}),
-        (AnyLead(embedded={"leads": [1]}, links=_LINKS, account_id=1), {}),  # read-only: never sent
-        (AnyContact(leads=LinkedIds(id=[1, 2]), customers={"id": (3, 4)}, company={"id": None}),
-         {"leads_id": [1, 2], "customers_id": [3, 4]}),
+        (
+            AnyLead(catalog_elements_id={"93": {"98": 10}}, unlink=Unlink()),
+            {"catalog_elements_id": {"93": {"98": 10}}, "unlink": {}},
+        ),
+        # read-only values of an update are the server's own: never sent, never refused
+        (AnyLead(id=9, embedded={"leads": [1]}, links=_LINKS, account_id=1), {"id": 9}),
+        (
+            AnyContact(leads=LinkedIds(id=[1, 2]), customers={"id": (3, 4)}, company={"id": None}),
+            {"leads_id": [1, 2], "customers_id": [3, 4]},
+        ),
     ]
     for obj, expected in cases:
         assert _same(obj) == expected

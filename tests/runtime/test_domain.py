@@ -1,4 +1,4 @@
-"""Account domain resolution (seed §3, fixed for kommo.com and full domains)."""
+"""Account domain resolution (as the seed library resolves it, fixed for kommo.com and full domains)."""
 
 from __future__ import annotations
 

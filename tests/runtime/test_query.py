@@ -1,4 +1,4 @@
-"""PHP http_build_query parity (seed-behavior §4.2)."""
+"""PHP http_build_query parity: the query encoding the seed library (and amoCRM) use."""
 
 from __future__ import annotations
 
@@ -28,7 +28,10 @@ def test_empty_and_none() -> None:
 
 
 def test_keeps_caller_order() -> None:
-    assert build_query({"type": "lead", "limit_offset": 10, "limit_rows": 2}) == "type=lead&limit_offset=10&limit_rows=2"
+    assert (
+        build_query({"type": "lead", "limit_offset": 10, "limit_rows": 2})
+        == "type=lead&limit_offset=10&limit_rows=2"
+    )
 
 
 def test_unencodable_value_is_a_typed_error_naming_the_key() -> None:

@@ -24,11 +24,12 @@ from amocrm.sandbox import SEED, Sandbox
 from amocrm.tokens import FileTokenStorage, MemoryTokenStorage, Tokens, TokenStorage
 
 
-def store_tokens(sb: Sandbox, storage: TokenStorage, lifetime: float) -> Tokens:
+def store_tokens(sb: Sandbox, storage: TokenStorage, lifetime: float, left: float | None = None) -> Tokens:
+    """Tokens issued for ``lifetime`` seconds, stored as expiring in ``left`` seconds (default: all of it)."""
     issued = sb.issue_tokens(lifetime)
     tokens = Tokens(client_id=sb.client_id, client_secret=sb.client_secret, redirect_uri=sb.redirect_uri,
                     access_token=issued["access_token"], refresh_token=issued["refresh_token"],
-                    expires_at=time.time() + float(issued["expires_in"]))
+                    expires_at=time.time() + float(issued["expires_in"] if left is None else left))
     storage.save(f"{sb.subdomain}.amocrm.ru", tokens)
     return tokens
 
@@ -61,7 +62,7 @@ def test_refresh_answered_503_is_retried_within_bounds_and_the_token_survives(
 ) -> None:
     sb = make_sandbox(rate_limit=None)
     storage = MemoryTokenStorage()
-    before = store_tokens(sb, storage, lifetime=30)
+    before = store_tokens(sb, storage, lifetime=30, left=5)  # in the last quarter of its life: refreshed early
     retry = TokenRetry(attempts=3, backoff=0.05, backoff_max=0.1)
     auth = OAuth2(sb.client_id, sb.client_secret, sb.redirect_uri, storage=storage, refresh_margin=60,
                   token_retry=retry)

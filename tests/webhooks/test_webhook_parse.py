@@ -1,4 +1,4 @@
-"""``parse_webhook``: every delivery shape of api-contract §A5.12, built as real form bodies."""
+"""``parse_webhook``: every delivery shape amoCRM sends (v2 form bodies, also for v4 subscriptions), built as real form bodies."""
 
 from __future__ import annotations
 

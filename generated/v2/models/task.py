@@ -50,7 +50,7 @@ class Task(TaskMixin, AmoFlexModel, kw_only=True):
         complete_till_at: Deadline (unix seconds; 23:59 means all day).
         text: Task text.
         duration: Duration in seconds.
-        result: Result of a completed task (read only; [] when none).
+        result: Result of a completed task (read only: setting it raises on save; [] when none).
         links: HAL links.
     """
 
@@ -86,6 +86,6 @@ class Task(TaskMixin, AmoFlexModel, kw_only=True):
     duration: int | UnsetType = UNSET
     """Duration in seconds."""
     result: FlexObj[TaskResult] | UnsetType = UNSET
-    """Result of a completed task (read only; [] when none)."""
+    """Result of a completed task (read only: setting it raises on save; [] when none)."""
     links: common.Links | UnsetType = field(name="_links", default=UNSET)
     """HAL links."""

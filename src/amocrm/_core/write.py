@@ -91,14 +91,26 @@ def check_fields(objs: Sequence[Any], checks: tuple[FieldCheck, ...], what: str)
                 continue
             expected = " | ".join(t.__name__ for t in check.loose if t not in (_N, _U)) or "nothing"
             where = f" (object #{index})" if len(objs) > 1 else ""
-            raise ConfigError(f"{what}.{check.attr}{where}: expected {expected} (or None), got "
-                              f"{_describe(value)}; nothing was sent")
+            raise ConfigError(
+                f"{what}.{check.attr}{where}: expected {expected} (or None), got "
+                f"{_describe(value)}; nothing was sent"
+            )
 
 
-def check_models(objs: Sequence[Any], checks: tuple[FieldCheck, ...], what: str,
-                 nested: tuple[tuple[str, type[Any], Callable[..., None], bool], ...] = ()) -> None:
+def check_models(
+    objs: Sequence[Any],
+    checks: tuple[FieldCheck, ...],
+    what: str,
+    nested: tuple[tuple[str, type[Any], Callable[..., None], bool], ...] = (),
+    refused: tuple[tuple[str, str, bool], ...] = (),
+) -> None:
     """Check the objects of one model: every field of untracked objects (built by the caller), and
-    only the changed fields of tracked ones (read from the server; see :mod:`amocrm.lib.base`)."""
+    only the changed fields of tracked ones (read from the server; see :mod:`amocrm.lib.base`).
+
+    ``refused`` names read-only fields a caller may set believing they are saved (a task's result in
+    API v2, a lead's ``account_id``): setting one raises :class:`ConfigError` with the message instead
+    of dropping it silently (see :func:`_check_refused`).
+    """
     fresh: list[Any] = []
     tracked: list[Any] = []
     for obj in objs:
@@ -107,6 +119,8 @@ def check_models(objs: Sequence[Any], checks: tuple[FieldCheck, ...], what: str,
             fresh.append(obj)
         elif changed:
             tracked.append(obj)
+    if refused:
+        _check_refused(fresh, tracked, refused, what)
     if fresh:
         check_fields(fresh, checks, what)
         for attr, cls, checker, many in nested:
@@ -122,6 +136,32 @@ def check_models(objs: Sequence[Any], checks: tuple[FieldCheck, ...], what: str,
                 check_nested([obj], attr, cls, checker, what, many=many)
 
 
+def _check_refused(fresh: list[Any], tracked: list[Any], refused: tuple[tuple[str, str, bool], ...],
+                   what: str) -> None:
+    """Raise for a read-only field the caller set: a changed one in an object read from the server;
+    in an object built (or decoded) by the caller, any value (``None`` and ``UNSET`` aside) of an
+    ``always`` field, and of the others when the object is new (an update's read-only values are
+    taken to be the server's own)."""
+    names = [attr for attr, _, _ in refused]
+    single = attrgetter(names[0])
+    get = attrgetter(*names) if len(names) > 1 else None
+    empty = {id(UNSET), id(None)}
+    for obj in fresh:
+        values = get(obj) if get is not None else (single(obj),)
+        if not set(map(id, values)) <= empty:
+            ident = getattr(obj, "id", UNSET)
+            new = ident is UNSET or ident is None
+            for (_, message, always), value in zip(refused, values, strict=True):
+                if (always or new) and value is not UNSET and value is not None:
+                    raise ConfigError(f"{what}: {message}; nothing was sent")
+    wanted = frozenset(names)
+    for obj in tracked:
+        hit = wanted.intersection(obj.__dict__[_CHANGED])
+        for attr, message, _ in refused:
+            if attr in hit and getattr(obj, attr) is not UNSET and getattr(obj, attr) is not None:
+                raise ConfigError(f"{what}: {message}; nothing was sent")
+
+
 _BY_ATTR: dict[int, tuple[tuple[FieldCheck, ...], dict[str, FieldCheck]]] = {}
 
 
@@ -132,8 +172,9 @@ def _by_attr(checks: tuple[FieldCheck, ...]) -> dict[str, FieldCheck]:
     return found[1]
 
 
-def check_nested(objs: Sequence[Any], attr: str, cls: type[Any], checker: Callable[..., None], what: str,
-                 *, many: bool) -> None:
+def check_nested(
+    objs: Sequence[Any], attr: str, cls: type[Any], checker: Callable[..., None], what: str, *, many: bool
+) -> None:
     """Check the nested models (``cls``) of ``attr`` in every object with ``checker``."""
     values = list(map(attrgetter(attr), objs))
     if many:
@@ -181,7 +222,9 @@ def link_ids(value: Any, what: str = "links") -> Any:
     if not set(map(type, out)) <= _INT:
         for ident in out:
             if isinstance(ident, bool) or not isinstance(ident, int):
-                raise ConfigError(f"{what}: linked ids must be ints, got {_describe(ident)}; nothing was sent")
+                raise ConfigError(
+                    f"{what}: linked ids must be ints, got {_describe(ident)}; nothing was sent"
+                )
     return out
 
 
@@ -201,7 +244,9 @@ def _named(tp: type) -> bool:
 def tag_names(value: Any, what: str = "tags") -> Any:
     if value is UNSET or value is None:
         return UNSET
-    if type(value) is not list and (isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (list, tuple))):
+    if type(value) is not list and (
+        isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (list, tuple))
+    ):
         raise ConfigError(f"{what}: expected a list of tags, got {_describe(value)}; nothing was sent")
     kinds = set(map(type, value))
     if all(map(_named, kinds)):
@@ -217,8 +262,10 @@ def tag_names(value: Any, what: str = "tags") -> Any:
         elif isinstance(tag, _Struct):
             name = getattr(tag, "name", None)
         else:
-            raise ConfigError(f"{what}: a tag must be a name, a Tag or {{'name': ..}}, got {_describe(tag)}; "
-                              "nothing was sent")
+            raise ConfigError(
+                f"{what}: a tag must be a name, a Tag or {{'name': ..}}, got {_describe(tag)}; "
+                "nothing was sent"
+            )
         if isinstance(name, str) and name not in out:
             out.append(name)
     return out
@@ -235,8 +282,13 @@ def _from_dict(value: Any, cls: type[Any], writer: Callable[[Any], Any] | None, 
     return writer(obj) if writer is not None else obj
 
 
-def nested(value: Any, writer: Callable[[Any], Any] | None, cls: type[Any], keys: tuple[str, ...],
-           what: str = "field") -> Any:
+def nested(
+    value: Any,
+    writer: Callable[[Any], Any] | None,
+    cls: type[Any],
+    keys: tuple[str, ...],
+    what: str = "field",
+) -> Any:
     """A nested model by its write rules (``writer``; ``None`` when it writes every field as is)."""
     if value is UNSET or value is None:
         return value
@@ -247,8 +299,14 @@ def nested(value: Any, writer: Callable[[Any], Any] | None, cls: type[Any], keys
     raise ConfigError(f"{what}: expected a {cls.__name__}, got {_describe(value)}; nothing was sent")
 
 
-def nested_list(value: Any, writer: Callable[[Any], Any] | None, cls: type[Any], keys: tuple[str, ...],
-                what: str = "field", many: Callable[[list[Any]], list[Any]] | None = None) -> Any:
+def nested_list(
+    value: Any,
+    writer: Callable[[Any], Any] | None,
+    cls: type[Any],
+    keys: tuple[str, ...],
+    what: str = "field",
+    many: Callable[[list[Any]], list[Any]] | None = None,
+) -> Any:
     """A list of nested models (or scalars the field allows, or dicts) by their write rules;
     ``many`` writes a whole list of ``cls`` objects at once."""
     if value is UNSET or value is None:
@@ -270,5 +328,7 @@ def nested_list(value: Any, writer: Callable[[Any], Any] | None, cls: type[Any],
         elif isinstance(item, Mapping):
             append(_from_dict(item, cls, writer, f"{what}[{i}]"))
         else:
-            raise ConfigError(f"{what}[{i}]: expected a {cls.__name__}, got {_describe(item)}; nothing was sent")
+            raise ConfigError(
+                f"{what}[{i}]: expected a {cls.__name__}, got {_describe(item)}; nothing was sent"
+            )
     return out

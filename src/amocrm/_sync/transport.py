@@ -51,27 +51,42 @@ _current = threading.local()
 class _Watch:
     """The deadline of the request this thread is sending, and the connection it uses."""
 
-    __slots__ = ("deadline", "conn", "fired", "done")
+    __slots__ = ("deadline", "conn", "response", "fired", "done")
 
     def __init__(self, deadline: float) -> None:
         self.deadline = deadline
         self.conn: Any = None
+        #: The urllib3 response once its headers are in (the body is read from its socket).
+        self.response: Any = None
         self.fired = False
         self.done = False
 
     def __lt__(self, other: _Watch) -> bool:
         return self.deadline < other.deadline
 
-    def fire(self) -> None:
-        conn = self.conn
-        sock = getattr(conn, "sock", None) if conn is not None else None
-        if sock is None or self.done:
-            return
+    def fire(self) -> bool:
+        """Shut the request's socket down; ``False`` when there is none to shut (yet)."""
+        if self.done:
+            return True
+        sock = _socket_of(self.conn, self.response)
+        if sock is None:
+            return False
         self.fired = True
         try:
             sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+        return True
+
+
+def _socket_of(conn: Any, response: Any) -> Any:
+    """The socket a request reads from: the connection's, or -- once an answer marked
+    ``Connection: close`` has detached it from the connection -- the one under the response body."""
+    sock = getattr(conn, "sock", None) if conn is not None else None
+    if sock is None and response is not None:
+        fp = getattr(getattr(response, "_fp", None), "fp", None)
+        sock = getattr(getattr(fp, "raw", None), "_sock", None)
+    return sock if callable(getattr(sock, "shutdown", None)) else None
 
 
 class _Watchdog:
@@ -106,7 +121,12 @@ class _Watchdog:
                     self._cond.wait(timeout=delay)
                     continue
                 heapq.heappop(self._heap)
-            first.fire()
+            if not first.fire():
+                # between connect and the first byte there is a moment with no socket to shut:
+                # look again very soon (the request is already late)
+                first.deadline = time.monotonic() + 0.01
+                with self._cond:
+                    heapq.heappush(self._heap, first)
 
 
 _WATCHDOG = _Watchdog()
@@ -216,6 +236,7 @@ class Transport:
                 what = "connection dropped" if isinstance(exc, ProtocolError) else type(exc).__name__
                 raise TransportError(f"{method} {shown}: {what} ({_reason(exc)})", method=method, url=url,
                                      sent=None) from None
+            watch.response = r
             try:
                 data = self._read(r, method, shown, budget, watch)
             finally:

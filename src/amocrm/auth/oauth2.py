@@ -58,17 +58,27 @@ def _bearer(headers: Mapping[str, str]) -> str | None:
     return None
 
 
-def _jwt_exp(token: str) -> float | None:
-    """The ``exp`` claim of a JWT access token (amoCRM's are JWTs), or None."""
+def _jwt_claim(token: str, name: str) -> float | None:
+    """A numeric claim (``exp``, ``iat``) of a JWT access token (amoCRM's are JWTs), or None."""
     parts = token.split(".")
     if len(parts) != 3:
         return None
     try:
         payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-        exp = payload.get("exp") if isinstance(payload, dict) else None
-        return float(exp) if isinstance(exp, (int, float)) and not isinstance(exp, bool) else None
+        value = payload.get(name) if isinstance(payload, dict) else None
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
     except (ValueError, TypeError):
         return None
+
+
+def _jwt_exp(token: str) -> float | None:
+    return _jwt_claim(token, "exp")
+
+
+def _lifetime(token: str) -> float | None:
+    """How long the token was issued for (``exp - iat`` of a JWT), or None when unknown."""
+    exp, iat = _jwt_claim(token, "exp"), _jwt_claim(token, "iat")
+    return exp - iat if exp is not None and iat is not None and exp > iat else None
 
 
 class _Unsaved:
@@ -88,7 +98,8 @@ class OAuth2:
     refresh token turns out dead; it is cleared before its exchange starts, so no later request ever
     sends it again. Within one exchange it is re-sent only after an answer that proves the server did
     not take it (429, 5xx, a connection that never opened; see :class:`TokenRetry`). Tokens that
-    expire within ``refresh_margin`` seconds are refreshed before the request (0 disables that).
+    expire within ``refresh_margin`` seconds (at most a quarter of their lifetime, when the JWT tells it)
+    are refreshed before the request (0 disables that).
     ``token_retry`` bounds the retries of token requests (default ``TokenRetry()``).
     """
 
@@ -209,6 +220,12 @@ class OAuth2:
     # -- internals -------------------------------------------------------------------------------
 
     def _expiring(self, tokens: Tokens, margin: float) -> bool:
+        """Whether ``tokens`` expire within ``margin`` seconds -- a margin capped at a quarter of the
+        token's lifetime when that is known, so short-lived tokens are not refreshed on every call."""
+        if margin > 0:
+            life = _lifetime(tokens.access_token)
+            if life is not None:
+                margin = min(margin, life / 4)
         if tokens.expires_at is not None:
             return tokens.expires_within(margin)
         exp = _jwt_exp(tokens.access_token)

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from amocrm.errors import NotFoundError
 from amocrm.facade._object import AmoObject, CustomFieldsMixin, TagsMixin, link_call
-from amocrm.facade._registry import path_of
+from amocrm.facade._registry import get_raw, items_of, path_of
 from amocrm.models import Catalog, CatalogElement, Company, Contact, Lead, Note, Task
 from amocrm.v2 import constants as _c
 
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
 
     from amocrm.v2.models import common
     from amocrm.v2.models.task import TaskResult
+
+#: The kinds of entity a note may be on, as the notes endpoint's ``type`` names them.
+_NOTE_KINDS = ("lead", "contact", "company", "task", "customer")
+_ELEMENT_TYPES = {int(t) for t in _c.ElementType}
 
 __all__ = ["AmoCatalog", "AmoCatalogElement", "AmoCompany", "AmoContact", "AmoLead", "AmoNote", "AmoTask"]
 
@@ -164,6 +169,32 @@ class AmoNote(AmoObject[Note]):
         text: str | None
         params: dict[str, Any] | None
 
+    def fill_by_id(self, id: int | str, params: Mapping[str, Any] | None = None) -> Self:
+        """Load the note with this id. The API needs the kind of entity it is on (``type``): taken
+        from ``params``, else from this object's ``element_type``, else each kind is tried in turn
+        (at most five requests)."""
+        given = dict(params or {})
+        if "type" in given:
+            return super().fill_by_id(id, given)
+        known = self.model.element_type
+        kinds = (
+            [_c.ElementType(known).name.lower()] if isinstance(known, int) and known in _ELEMENT_TYPES else []
+        )
+        kinds += [k for k in _NOTE_KINDS if k not in kinds]
+        last: NotFoundError | None = None
+        for kind in kinds:
+            try:
+                return super().fill_by_id(id, {**given, "type": kind})
+            except NotFoundError as exc:
+                last = exc
+        assert last is not None
+        raise NotFoundError(
+            f"AmoNote with id {id} not found on any kind of entity ({', '.join(kinds)})",
+            status=404,
+            method="GET",
+            url=self.URL,
+        ) from last
+
 
 class AmoTask(AmoObject[Task]):
     """A task (``/api/v2/tasks``)."""
@@ -221,3 +252,30 @@ class AmoCatalogElement(CustomFieldsMixin, AmoObject[CatalogElement]):
         catalog_id: int | None
         is_deleted: bool | None
         custom_fields: list[common.CustomField] | None
+
+    def fill_by_id(self, id: int | str, params: Mapping[str, Any] | None = None) -> Self:
+        """Load the element with this id. The API needs its ``catalog_id``: taken from ``params``,
+        else from this object, else each catalog of the account is tried in turn (one request for
+        the catalogs, then one per catalog, at most 50)."""
+        given = dict(params or {})
+        if "catalog_id" in given:
+            return super().fill_by_id(id, given)
+        known = self.model.catalog_id
+        if isinstance(known, int) and not isinstance(known, bool):
+            return super().fill_by_id(id, {**given, "catalog_id": known})
+        answer = get_raw(self._client(), "catalogs", {})
+        catalogs = items_of(answer) or []
+        if isinstance(catalogs, Mapping):
+            catalogs = list(catalogs.values())
+        ids = [c.get("id") for c in catalogs if isinstance(c, Mapping) and isinstance(c.get("id"), int)][:50]
+        for catalog_id in ids:
+            try:
+                return super().fill_by_id(id, {**given, "catalog_id": catalog_id})
+            except NotFoundError:
+                continue
+        raise NotFoundError(
+            f"AmoCatalogElement with id {id} not found in any of the {len(ids)} catalogs",
+            status=404,
+            method="GET",
+            url=self.URL,
+        )

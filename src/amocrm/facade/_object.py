@@ -16,6 +16,7 @@ import msgspec
 
 from amocrm.errors import ConfigError, NotFoundError
 from amocrm.facade._registry import REGISTRY, get_raw, items_of, save_raw
+from amocrm.lib.base import mark_clean
 from amocrm.models import CustomField, to_write_item
 from amocrm.v2 import constants as _c
 
@@ -111,7 +112,10 @@ class AmoObject(Generic[M]):
         return REGISTRY.use(self.subdomain)
 
     def _fill(self, item: Any) -> None:
-        object.__setattr__(self, "model", model_from(item, self.MODEL, type(self).__name__))
+        """Hold the entity as read from the server (tracked: saving it again sends what changed)."""
+        model = model_from(item, self.MODEL, type(self).__name__)
+        mark_clean((model,))
+        object.__setattr__(self, "model", model)
 
     # -- the seed's methods ------------------------------------------------------------------------
 
@@ -125,8 +129,12 @@ class AmoObject(Generic[M]):
             raise NotFoundError(f"{name} with id {id} not found", status=404, method="GET", url=self.URL)
         first = items[0]
         if not isinstance(first, Mapping) or str(first.get("id")) != str(id):
-            raise NotFoundError(f"no {name} with id {id} (the server returned another entity)", status=404,
-                                method="GET", url=self.URL)
+            raise NotFoundError(
+                f"no {name} with id {id} (the server returned another entity)",
+                status=404,
+                method="GET",
+                url=self.URL,
+            )
         self._fill(first)
         return self
 
@@ -162,8 +170,9 @@ class CustomFieldsMixin:
             return []
         return [f for f in fields if str(f.id) in keys]
 
-    def get_custom_field_value_by_id(self, id: int | str, return_first: bool = True,
-                                     return_value: str = "value") -> Any:
+    def get_custom_field_value_by_id(
+        self, id: int | str, return_first: bool = True, return_value: str = "value"
+    ) -> Any:
         """First value of the field (or all with ``return_first=False``); ``return_value`` picks
         ``value``, ``enum`` or ``subtype``; None when the field is absent."""
         if return_value not in ("value", "enum", "subtype"):
@@ -179,7 +188,6 @@ class CustomFieldsMixin:
         except (TypeError, ValueError) as exc:
             raise _fail(f"set_custom_fields: {exc}") from None
         return self
-
 
 
 class TagsMixin:

@@ -7,11 +7,26 @@ from typing import Any
 
 from . import seed as S
 from .seed import FieldDef
+from .store import ELEMENT_TYPES
 
 __all__ = ["ItemError", "normalize_custom_fields", "render_custom_fields", "SUBTYPES", "write_fields"]
 
-SUBTYPES = {"address_line_1": "1", "address_line_2": "2", "city": "3", "state": "4", "zip": "5", "country": "6"}
-_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%d.%m.%Y", "%Y/%m/%d", "%d.%m.%Y %H:%M", "%Y-%m-%dT%H:%M:%S")
+SUBTYPES = {
+    "address_line_1": "1",
+    "address_line_2": "2",
+    "city": "3",
+    "state": "4",
+    "zip": "5",
+    "country": "6",
+}
+_DATE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d",
+    "%d.%m.%Y",
+    "%Y/%m/%d",
+    "%d.%m.%Y %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+)
 
 
 class ItemError(Exception):
@@ -76,7 +91,9 @@ def _one_value(fd: FieldDef, element: Any, where: str) -> dict[str, Any]:
         sub = elem.get("subtype")
         code = SUBTYPES.get(str(sub), str(sub) if str(sub) in SUBTYPES.values() else None)
         if code is None:
-            raise ItemError(400, f"{where}: unknown address subtype {sub!r}; use one of {', '.join(SUBTYPES)}")
+            raise ItemError(
+                400, f"{where}: unknown address subtype {sub!r}; use one of {', '.join(SUBTYPES)}"
+            )
         return {"value": _scalar(value, where), "subtype": code}
     if ft in (S.DATE, 14):
         return {"value": _date(value, where)}
@@ -94,8 +111,9 @@ def _one_value(fd: FieldDef, element: Any, where: str) -> dict[str, Any]:
     return {"value": _scalar(value, where)}
 
 
-def normalize_custom_fields(defs: dict[int, FieldDef], raw: Any, unknown_code: int,
-                            where: str) -> dict[int, list[dict[str, Any]]]:
+def normalize_custom_fields(
+    defs: dict[int, FieldDef], raw: Any, unknown_code: int, where: str
+) -> dict[int, list[dict[str, Any]]]:
     """Field id -> normalised values for every field in ``raw``; an empty list clears the field."""
     out: dict[int, list[dict[str, Any]]] = {}
     for n, entry in enumerate(_as_list(raw, where)):
@@ -104,18 +122,24 @@ def normalize_custom_fields(defs: dict[int, FieldDef], raw: Any, unknown_code: i
         try:
             fid = int(entry["id"])
         except (TypeError, ValueError):
-            raise ItemError(unknown_code, f"{where}: custom field id {entry['id']!r} is not a number") from None
+            raise ItemError(
+                unknown_code, f"{where}: custom field id {entry['id']!r} is not a number"
+            ) from None
         fd = defs.get(fid)
         if fd is None:
             raise ItemError(unknown_code, f"{where}: custom field {fid} not found")
-        values = [_one_value(fd, v, f"{where}: custom field {fid}") for v in _as_list(entry.get("values"), where)]
+        values = [
+            _one_value(fd, v, f"{where}: custom field {fid}") for v in _as_list(entry.get("values"), where)
+        ]
         if not fd.is_multiple and fd.field_type != S.SMART_ADDRESS and len(values) > 1:
             values = values[:1]
         out[fid] = values
     return out
 
 
-def render_custom_fields(defs: dict[int, FieldDef], stored: dict[int, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+def render_custom_fields(
+    defs: dict[int, FieldDef], stored: dict[int, list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
     result = []
     for fid, values in stored.items():
         if not values:
@@ -123,13 +147,20 @@ def render_custom_fields(defs: dict[int, FieldDef], stored: dict[int, list[dict[
         fd = defs.get(fid)
         if fd is None:  # the field was deleted: its values are no longer shown
             continue
-        result.append({"id": fid, "name": fd.name, "code": fd.code, "values": [dict(v) for v in values],
-                       "is_system": fd.is_system})
+        result.append(
+            {
+                "id": fid,
+                "name": fd.name,
+                "code": fd.code,
+                "values": [dict(v) for v in values],
+                "is_system": fd.is_system,
+            }
+        )
     return result
 
 
 # -- definitions: POST /api/v2/fields ------------------------------------------------------------
-_V2_ELEMENT_KINDS = {1: "contacts", 2: "leads", 3: "companies", 12: "customers"}
+_V2_ELEMENT_KINDS = {k: v for k, v in ELEMENT_TYPES.items() if v != "tasks"}
 
 
 def _field_kind(store: Any, raw: Any) -> str | None:
@@ -162,12 +193,18 @@ def write_fields(store: Any, body: Any) -> dict[str, Any]:
             continue
         entries = list(raw.values()) if isinstance(raw, dict) else raw
         if not isinstance(entries, list) or not entries:
-            raise BadInput(284, detail=f"Неверный запрос, передан не массив: '{section}' must be a non-empty list")
+            raise BadInput(
+                284, detail=f"Неверный запрос, передан не массив: '{section}' must be a non-empty list"
+            )
         for idx, entry in enumerate(entries):
             try:
-                items.append(_add_field(store, entry, idx) if section == "add" else _delete_field(store, entry))
+                items.append(
+                    _add_field(store, entry, idx) if section == "add" else _delete_field(store, entry)
+                )
             except ItemError as exc:
-                errors.setdefault(section, []).append({"code": exc.code, "message": exc.message, "index": idx})
+                errors.setdefault(section, []).append(
+                    {"code": exc.code, "message": exc.message, "index": idx}
+                )
     embedded: dict[str, Any] = {"items": items}
     if errors:
         embedded["errors"] = errors
@@ -190,7 +227,9 @@ def _add_field(store: Any, entry: Any, idx: int) -> dict[str, Any]:
         raise ItemError(400, f"type {entry.get('type')!r} is not a field type (1..17)")
     kind = _field_kind(store, entry.get("element_type"))
     if kind is None:
-        raise ItemError(400, f"element_type {entry.get('element_type')!r} is neither 1, 2, 3, 12 nor a catalog id")
+        raise ItemError(
+            400, f"element_type {entry.get('element_type')!r} is neither 1, 2, 3, 12 nor a catalog id"
+        )
     enums_raw = entry.get("enums") or []
     if isinstance(enums_raw, dict):
         enums_raw = list(enums_raw.values())
@@ -211,9 +250,15 @@ def _add_field(store: Any, entry: Any, idx: int) -> dict[str, Any]:
     store.v4.next_field += 1
     fid = store.v4.next_field
     defs = store.fields.setdefault(kind, {})
-    defs[fid] = FieldDef(fid, name.strip(), ftype, None, False, tuple(enums), 500, origin.strip(), (), tuple(extra))
+    defs[fid] = FieldDef(
+        fid, name.strip(), ftype, None, False, tuple(enums), 500, origin.strip(), (), tuple(extra)
+    )
     rid = entry.get("request_id", idx)
-    return {"id": fid, "request_id": rid, "_links": {"self": {"href": f"/api/v2/fields?id={fid}", "method": "get"}}}
+    return {
+        "id": fid,
+        "request_id": rid,
+        "_links": {"self": {"href": f"/api/v2/fields?id={fid}", "method": "get"}},
+    }
 
 
 def _delete_field(store: Any, entry: Any) -> dict[str, Any]:

@@ -8,11 +8,19 @@ from typing import Any
 
 from .custom_fields import ItemError, normalize_custom_fields
 from .seed import SEED
-from .store import ELEMENT_TYPES, LINKABLE, Store
+from .store import ELEMENT_TYPES, LINKABLE, TYPE_NAMES, Store
 from .wire import BadInput, Response, id_list, int_param, json_response
 
-__all__ = ["KindSpec", "SPECS", "write_entities", "batch_size", "create_entity", "update_entity", "STALE_MESSAGE",
-           "CF_VALUES_KEY"]
+__all__ = [
+    "KindSpec",
+    "SPECS",
+    "write_entities",
+    "batch_size",
+    "create_entity",
+    "update_entity",
+    "STALE_MESSAGE",
+    "CF_VALUES_KEY",
+]
 
 #: item key carrying custom-field values already validated and normalised (by the API v4 face)
 CF_VALUES_KEY = "_cf_values"
@@ -48,7 +56,12 @@ SPECS: dict[str, KindSpec] = {
     "catalog_elements": KindSpec(283, 222, 405, 283, 285, 282, 204, True, False),
 }
 
-_LINK_KEYS = {"contacts_id": "contacts", "leads_id": "leads", "customers_id": "customers", "company_id": "companies"}
+_LINK_KEYS = {
+    "contacts_id": "contacts",
+    "leads_id": "leads",
+    "customers_id": "customers",
+    "company_id": "companies",
+}
 _ALLOWED_LINKS = {
     "leads": ("contacts_id", "company_id"),
     "contacts": ("leads_id", "company_id", "customers_id"),
@@ -75,7 +88,7 @@ def _href(kind: str, eid: int, rec: dict[str, Any]) -> str:
     if kind == "catalog_elements":
         return f"/api/v2/catalog_elements?id={eid}&catalog_id={rec.get('catalog_id')}"
     if kind == "notes":
-        name = {1: "contact", 2: "lead", 3: "company", 4: "task", 12: "customer"}.get(rec.get("element_type", 0), "")
+        name = {v: k for k, v in TYPE_NAMES.items()}.get(rec.get("element_type", 0), "")
         return f"/api/v2/notes?id={eid}&type={name}"
     return f"/api/v2/{kind}?id={eid}"
 
@@ -114,8 +127,13 @@ def _tags(store: Store, raw: Any) -> list[int]:
 
 
 def _defaults(store: Store, kind: str, now: int) -> dict[str, Any]:
-    rec: dict[str, Any] = {"created_by": SEED.USER_ADMIN, "created_at": now, "updated_at": now,
-                           "updated_by": SEED.USER_ADMIN, "account_id": SEED.ACCOUNT_ID}
+    rec: dict[str, Any] = {
+        "created_by": SEED.USER_ADMIN,
+        "created_at": now,
+        "updated_at": now,
+        "updated_by": SEED.USER_ADMIN,
+        "account_id": SEED.ACCOUNT_ID,
+    }
     if kind in ("leads", "contacts", "companies", "customers", "tasks", "notes"):
         rec.update(responsible_user_id=SEED.USER_ADMIN, group_id=0)
     if kind in LINKABLE:
@@ -124,18 +142,40 @@ def _defaults(store: Store, kind: str, now: int) -> dict[str, Any]:
         rec.update(first_name="", last_name="")
     elif kind == "leads":
         pid = store.main_pipeline()
-        rec.update(pipeline_id=pid, status_id=store.first_status(pid), sale=0, closed_at=0, loss_reason_id=0,
-                   catalog_elements={})
+        rec.update(
+            pipeline_id=pid,
+            status_id=store.first_status(pid),
+            sale=0,
+            closed_at=0,
+            loss_reason_id=0,
+            catalog_elements={},
+        )
     elif kind == "customers":
         rec.update(next_price=0, next_date=now, periodicity=0, period_id=0)
     elif kind == "tasks":
-        rec.update(element_id=0, element_type=0, is_completed=False, task_type=1, complete_till_at=now + 86400,
-                   text="", duration=0, result=None)
+        rec.update(
+            element_id=0,
+            element_type=0,
+            is_completed=False,
+            task_type=1,
+            complete_till_at=now + 86400,
+            text="",
+            duration=0,
+            result=None,
+        )
     elif kind == "notes":
-        rec.update(element_id=0, element_type=0, note_type=4, text="", params={}, attachment="", is_editable=True)
+        rec.update(
+            element_id=0, element_type=0, note_type=4, text="", params={}, attachment="", is_editable=True
+        )
     elif kind == "catalogs":
-        rec.update(name="", type="regular", sort=10, can_add_elements=True, can_show_in_cards=False,
-                   can_link_multiple=True)
+        rec.update(
+            name="",
+            type="regular",
+            sort=10,
+            can_add_elements=True,
+            can_show_in_cards=False,
+            can_link_multiple=True,
+        )
     elif kind == "catalog_elements":
         rec.update(catalog_id=0, name="", is_deleted=False, custom_fields={})
     return rec
@@ -204,7 +244,9 @@ def _apply_common(store: Store, kind: str, rec: dict[str, Any], item: dict[str, 
         rec["custom_fields"] = {k: v for k, v in merged.items() if v}
 
 
-def _apply_kind(store: Store, kind: str, rec: dict[str, Any], item: dict[str, Any], is_add: bool, now: int) -> None:
+def _apply_kind(
+    store: Store, kind: str, rec: dict[str, Any], item: dict[str, Any], is_add: bool, now: int
+) -> None:
     if kind == "contacts":
         first, last = item.get("first_name"), item.get("last_name")
         if first is not None:
@@ -256,10 +298,16 @@ def _apply_lead(store: Store, rec: dict[str, Any], item: dict[str, Any], now: in
     sid = _opt_int(item, "status_id")
     old_status = rec["status_id"]
     if sid is not None:
-        hint = pid if pid is not None else (rec["pipeline_id"] if sid in (SEED.STATUS_WON, SEED.STATUS_LOST) else None)
+        hint = (
+            pid
+            if pid is not None
+            else (rec["pipeline_id"] if sid in (SEED.STATUS_WON, SEED.STATUS_LOST) else None)
+        )
         found = store.pipeline_of_status(sid, hint)
         if found is None:
-            raise ItemError(400, f"status_id {sid} does not belong to pipeline {pid if pid is not None else 'any'}")
+            raise ItemError(
+                400, f"status_id {sid} does not belong to pipeline {pid if pid is not None else 'any'}"
+            )
         rec["pipeline_id"], rec["status_id"] = found, sid
     elif pid is not None and pid != rec["pipeline_id"]:
         if store.pipeline_of_status(SEED.STATUS_WON, pid) is None:
@@ -280,7 +328,8 @@ def _apply_lead(store: Store, rec: dict[str, Any], item: dict[str, Any], now: in
             if not isinstance(elems, dict):
                 raise ItemError(400, "catalog_elements_id must be {catalog_id: {element_id: quantity}}")
             new[int_param(cid, "catalog_elements_id")] = {
-                int_param(e, "catalog_elements_id"): int_param(q, "quantity") for e, q in elems.items()}
+                int_param(e, "catalog_elements_id"): int_param(q, "quantity") for e, q in elems.items()
+            }
         rec["catalog_elements"] = new
 
 
@@ -365,7 +414,9 @@ def create_entity(store: Store, kind: str, item: dict[str, Any], forced_id: int 
     return eid
 
 
-def update_entity(store: Store, kind: str, item: dict[str, Any], check_stale: bool = True) -> tuple[int, int] | str:
+def update_entity(
+    store: Store, kind: str, item: dict[str, Any], check_stale: bool = True
+) -> tuple[int, int] | str:
     """Apply one update; returns (id, updated_at), or the stale message; ItemError on refusal.
 
     ``check_stale=False`` (API v4) neither requires ``updated_at`` nor compares it: a sent value is stored.
@@ -373,7 +424,9 @@ def update_entity(store: Store, kind: str, item: dict[str, Any], check_stale: bo
     return _update_entity(store, kind, item, check_stale)
 
 
-def _update_entity(store: Store, kind: str, item: dict[str, Any], check_stale: bool = True) -> tuple[int, int] | str:
+def _update_entity(
+    store: Store, kind: str, item: dict[str, Any], check_stale: bool = True
+) -> tuple[int, int] | str:
     """Apply one update; returns (id, updated_at), or the stale message; ItemError on refusal."""
     spec = SPECS[kind]
     needs_updated_at = spec.needs_updated_at and check_stale
@@ -427,16 +480,24 @@ def write_entities(store: Store, kind: str, body: Any) -> Response:
     if body is None or body == [] or body == {}:
         raise BadInput(spec.empty_request)
     if not isinstance(body, dict):
-        raise BadInput(284, detail=f"Неверный запрос, передан не массив: body must be a JSON object, got "
-                                   f"{type(body).__name__}")
+        raise BadInput(
+            284,
+            detail=f"Неверный запрос, передан не массив: body must be a JSON object, got "
+            f"{type(body).__name__}",
+        )
     sections = [s for s in ("add", "update", "delete") if s in body]
     if not sections:
-        raise BadInput(spec.empty_request, detail=f"{spec.empty_request}: body needs 'add', 'update' or 'delete'")
+        raise BadInput(
+            spec.empty_request, detail=f"{spec.empty_request}: body needs 'add', 'update' or 'delete'"
+        )
     if "delete" in body and not spec.deletable:
         raise BadInput(spec.wrong_method, detail=f"delete is not supported for {kind}")
     if batch_size(body) > MAX_BATCH:
-        raise BadInput(400, 400, f"Превышено максимальное количество сущностей в запросе: {batch_size(body)} > "
-                                 f"{MAX_BATCH}")
+        raise BadInput(
+            400,
+            400,
+            f"Превышено максимальное количество сущностей в запросе: {batch_size(body)} > {MAX_BATCH}",
+        )
     items: list[dict[str, Any]] = []
     errors: dict[str, Any] = {}
     if "add" in body:
@@ -451,8 +512,13 @@ def write_entities(store: Store, kind: str, body: Any) -> Response:
                     raise ItemError(400, f"add[{idx}] must be an object")
                 eid = create_entity(store, kind, item)
                 rec = store.items[kind][eid]
-                items.append({"id": eid, "request_id": rid,
-                              "_links": {"self": {"href": _href(kind, eid, rec), "method": "get"}}})
+                items.append(
+                    {
+                        "id": eid,
+                        "request_id": rid,
+                        "_links": {"self": {"href": _href(kind, eid, rec), "method": "get"}},
+                    }
+                )
             except (ItemError, BadInput) as exc:
                 code, msg = (exc.code, exc.message) if isinstance(exc, ItemError) else (exc.code, exc.detail)
                 coded.append({"code": code, "message": msg, "index": idx, "request_id": rid})
@@ -473,8 +539,15 @@ def write_entities(store: Store, kind: str, body: Any) -> Response:
                     conflicts[str(item["id"])] = result
                     continue
                 eid, updated_at = result
-                items.append({"id": eid, "updated_at": updated_at,
-                              "_links": {"self": {"href": _href(kind, eid, store.items[kind][eid]), "method": "get"}}})
+                items.append(
+                    {
+                        "id": eid,
+                        "updated_at": updated_at,
+                        "_links": {
+                            "self": {"href": _href(kind, eid, store.items[kind][eid]), "method": "get"}
+                        },
+                    }
+                )
             except (ItemError, BadInput) as exc:
                 code, msg = (exc.code, exc.message) if isinstance(exc, ItemError) else (exc.code, exc.detail)
                 ent = {"code": code, "message": msg, "index": idx}
@@ -499,4 +572,6 @@ def write_entities(store: Store, kind: str, body: Any) -> Response:
         embedded["items"] = {"deleted": deleted, **{str(i): it for i, it in enumerate(items)}}
     if errors:
         embedded["errors"] = errors
-    return json_response({"_links": {"self": {"href": f"/api/v2/{kind}", "method": "post"}}, "_embedded": embedded})
+    return json_response(
+        {"_links": {"self": {"href": f"/api/v2/{kind}", "method": "post"}}, "_embedded": embedded}
+    )

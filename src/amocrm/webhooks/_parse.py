@@ -1,6 +1,6 @@
 """Turn a decoded webhook body (``{"<entity>": {"<action>": [items]}, "account": {...}}``) into events.
 
-Delivery quirks handled here (api-contract §A5.12): companies arrive under ``contacts`` with
+Delivery quirks handled here (as amoCRM sends them): companies arrive under ``contacts`` with
 ``type=company``; tasks under ``task`` (singular); note events wrap ``{"note": {...}, "type": ...}``
 with string values in literal single quotes; custom-field values come as ``[{value, enum}]`` or
 as bare ``["v"]``; an action may hold a list, one object (the doc example) or a bare id.

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 from msgspec import UNSET
 
+from amocrm.v2.constants import ElementType
+
 if TYPE_CHECKING:
     from msgspec import UnsetType
     from typing_extensions import Self
@@ -137,9 +139,11 @@ class CustomFieldsMixin(msgspec.Struct, kw_only=True):
         ident = _as_id(field_id, "field_id")
         field_cls = _struct_type(type(self), "custom_fields")
         value_cls = _struct_type(field_cls, "values")
-        values = [_cf_value(v, value_cls) for v in value] if isinstance(value, (list, tuple)) else [
-            value_cls(value=value)
-        ]
+        values = (
+            [_cf_value(v, value_cls) for v in value]
+            if isinstance(value, (list, tuple))
+            else [value_cls(value=value)]
+        )
         existing = self.get_custom_field(ident)
         if existing is not None:
             existing.values = values
@@ -169,7 +173,9 @@ def _cf_value(item: Any, value_cls: Any) -> Any:
     if isinstance(item, Mapping):
         unknown = set(item) - {"value", "enum", "subtype"}
         if unknown:
-            raise ValueError(f"custom field value: unknown keys {sorted(unknown)} (allowed: value, enum, subtype)")
+            raise ValueError(
+                f"custom field value: unknown keys {sorted(unknown)} (allowed: value, enum, subtype)"
+            )
         return value_cls(**item)
     if isinstance(item, int) and not isinstance(item, bool):
         return item
@@ -383,24 +389,24 @@ class TaskMixin(msgspec.Struct, kw_only=True):
 
     def _attach(self, ident: int | str, element_type: int) -> Self:
         self.element_id = _as_id(ident, "element_id")
-        self.element_type = element_type
+        self.element_type = int(element_type)
         return self
 
     def attach_to_contact(self, contact_id: int | str) -> Self:
         """element_type 1 (contact)."""
-        return self._attach(contact_id, 1)
+        return self._attach(contact_id, ElementType.CONTACT)
 
     def attach_to_lead(self, lead_id: int | str) -> Self:
         """element_type 2 (lead)."""
-        return self._attach(lead_id, 2)
+        return self._attach(lead_id, ElementType.LEAD)
 
     def attach_to_company(self, company_id: int | str) -> Self:
         """element_type 3 (company)."""
-        return self._attach(company_id, 3)
+        return self._attach(company_id, ElementType.COMPANY)
 
     def attach_to_customer(self, customer_id: int | str) -> Self:
         """element_type 12 (customer)."""
-        return self._attach(customer_id, 12)
+        return self._attach(customer_id, ElementType.CUSTOMER)
 
 
 class NoteMixin(msgspec.Struct, kw_only=True):
@@ -420,6 +426,14 @@ class NoteMixin(msgspec.Struct, kw_only=True):
         params = dict(params) if isinstance(params, Mapping) else {}
         params["text"] = self.text
         item.params = params
+
+    def _amo_get_args(self) -> dict[str, Any]:
+        """What ``notes.get`` needs besides the id: the kind of entity the note is on (``type``)."""
+        try:
+            kind = ElementType(self.element_type).name.lower() if isinstance(self.element_type, int) else None
+        except ValueError:
+            kind = None
+        return {"type": kind} if kind else {}
 
     def attach_to(self, element_id: int | str, element_type: int) -> Self:
         """Set the entity this note belongs to (element_type: 1 contact, 2 lead, 3 company, 4 task, 12 customer)."""

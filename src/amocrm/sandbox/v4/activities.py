@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..seed import SEED
+from ..store import ELEMENT_TYPES
 from ..wire import Response, no_content
 from .base import (
     INVALID_TYPE,
@@ -33,20 +34,31 @@ from .notes_types import PARAMS, V2_NOTE_TYPES, V4_NOTE_TYPES, WRITABLE
 __all__ = ["ROUTES", "render_task", "render_note"]
 
 _ETYPE = {"contacts": 1, "leads": 2, "companies": 3, "customers": 12}
-_ENTITY = {1: "contacts", 2: "leads", 3: "companies", 12: "customers", 4: "tasks"}
+_ENTITY = ELEMENT_TYPES
 
 
 # -- tasks ---------------------------------------------------------------------------------------
 def render_task(ctx: Ctx, rec: dict[str, Any]) -> dict[str, Any]:
     result = rec.get("result")
-    return {"id": rec["id"], "created_by": rec["created_by"], "updated_by": rec["updated_by"],
-            "created_at": rec["created_at"], "updated_at": rec["updated_at"],
-            "responsible_user_id": rec["responsible_user_id"], "group_id": rec.get("group_id", 0),
-            "entity_id": rec["element_id"] or None, "entity_type": _ENTITY.get(rec["element_type"]),
-            "duration": rec["duration"], "is_completed": rec["is_completed"], "task_type_id": rec["task_type"],
-            "text": rec["text"], "result": {"text": result.get("text", "")} if isinstance(result, dict) else None,
-            "complete_till": rec["complete_till_at"], "account_id": SEED.ACCOUNT_ID,
-            "_links": ctx.link(f"tasks/{rec['id']}", echo=True)}
+    return {
+        "id": rec["id"],
+        "created_by": rec["created_by"],
+        "updated_by": rec["updated_by"],
+        "created_at": rec["created_at"],
+        "updated_at": rec["updated_at"],
+        "responsible_user_id": rec["responsible_user_id"],
+        "group_id": rec.get("group_id", 0),
+        "entity_id": rec["element_id"] or None,
+        "entity_type": _ENTITY.get(rec["element_type"]),
+        "duration": rec["duration"],
+        "is_completed": rec["is_completed"],
+        "task_type_id": rec["task_type"],
+        "text": rec["text"],
+        "result": {"text": result.get("text", "")} if isinstance(result, dict) else None,
+        "complete_till": rec["complete_till_at"],
+        "account_id": SEED.ACCOUNT_ID,
+        "_links": ctx.link(f"tasks/{rec['id']}", echo=True),
+    }
 
 
 def _task_filters(ctx: Ctx) -> list[Callable[[dict[str, Any]], bool]]:
@@ -85,8 +97,13 @@ def _task_filters(ctx: Ctx) -> list[Callable[[dict[str, Any]], bool]]:
             if isinstance(e, dict):
                 pairs.add((as_int(e.get("pipeline_id")), as_int(e.get("status_id"))))
         leads = ctx.store.items["leads"]
-        preds.append(lambda r: r["element_type"] == 2 and r["element_id"] in leads and (
-            leads[r["element_id"]]["pipeline_id"], leads[r["element_id"]]["status_id"]) in pairs)
+        preds.append(
+            lambda r: (
+                r["element_type"] == 2
+                and r["element_id"] in leads
+                and (leads[r["element_id"]]["pipeline_id"], leads[r["element_id"]]["status_id"]) in pairs
+            )
+        )
     return preds
 
 
@@ -96,7 +113,12 @@ def list_tasks(ctx: Ctx) -> Response:
         rows = [r for r in rows if pred(r)]
     rows.sort(key=lambda r: r["id"])
     order = ctx.order
-    keys = {"created_at": "created_at", "complete_till": "complete_till_at", "id": "id", "updated_at": "updated_at"}
+    keys = {
+        "created_at": "created_at",
+        "complete_till": "complete_till_at",
+        "id": "id",
+        "updated_at": "updated_at",
+    }
     for key, direction in order.items():
         if key in keys and str(direction).lower() in ("asc", "desc"):
             field = keys[key]
@@ -235,11 +257,19 @@ def _params_of(rec: dict[str, Any]) -> dict[str, Any]:
 
 def render_note(ctx: Ctx, kind: str, rec: dict[str, Any], with_pinned: bool) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "id": rec["id"], "entity_id": rec["element_id"], "created_by": rec["created_by"],
-        "updated_by": rec["updated_by"], "created_at": rec["created_at"], "updated_at": rec["updated_at"],
-        "responsible_user_id": rec["responsible_user_id"], "group_id": rec.get("group_id", 0),
-        "note_type": V4_NOTE_TYPES.get(int(rec["note_type"]), "common"), "params": _params_of(rec),
-        "is_editable": bool(rec.get("is_editable", True)), "account_id": SEED.ACCOUNT_ID}
+        "id": rec["id"],
+        "entity_id": rec["element_id"],
+        "created_by": rec["created_by"],
+        "updated_by": rec["updated_by"],
+        "created_at": rec["created_at"],
+        "updated_at": rec["updated_at"],
+        "responsible_user_id": rec["responsible_user_id"],
+        "group_id": rec.get("group_id", 0),
+        "note_type": V4_NOTE_TYPES.get(int(rec["note_type"]), "common"),
+        "params": _params_of(rec),
+        "is_editable": bool(rec.get("is_editable", True)),
+        "account_id": SEED.ACCOUNT_ID,
+    }
     if with_pinned:
         out["is_pinned"] = bool(rec.get("is_pinned", False))
     out["_links"] = ctx.link(f"{kind}/{rec['element_id']}/notes/{rec['id']}", echo=True)
@@ -299,7 +329,9 @@ def _note(ctx: Ctx) -> dict[str, Any] | None:
 
 def get_note(ctx: Ctx) -> Response:
     rec = _note(ctx)
-    return no_content() if rec is None else hal(render_note(ctx, ctx.params["entity"], rec, _pinned_with(ctx)))
+    return (
+        no_content() if rec is None else hal(render_note(ctx, ctx.params["entity"], rec, _pinned_with(ctx)))
+    )
 
 
 def _check_params(code: str, params: Any, inv: Invalid) -> dict[str, Any] | None:
@@ -321,13 +353,18 @@ def _check_params(code: str, params: Any, inv: Invalid) -> dict[str, Any] | None
     if code == "message_cashier" and params.get("status") not in (None, "created", "shown", "canceled"):
         inv.add(NOT_CHOICE, "params.status")
     for key, value in params.items():
-        if key in required + optional and isinstance(value, (dict, list)) and key not in ("contacts", "recordings", "conference"):
+        if (
+            key in required + optional
+            and isinstance(value, (dict, list))
+            and key not in ("contacts", "recordings", "conference")
+        ):
             inv.type_error(f"params.{key}", "string")
     return dict(params)
 
 
-def _parse_note(ctx: Ctx, kind: str, raw: Any, inv: Invalid, current: dict[str, Any] | None,
-                fixed_entity: int | None) -> Plan:
+def _parse_note(
+    ctx: Ctx, kind: str, raw: Any, inv: Invalid, current: dict[str, Any] | None, fixed_entity: int | None
+) -> Plan:
     plan = Plan("notes", inv.request_id, current)
     if not isinstance(raw, dict):
         inv.type_error("", "object")
@@ -344,8 +381,13 @@ def _parse_note(ctx: Ctx, kind: str, raw: Any, inv: Invalid, current: dict[str, 
             inv.add(NOT_BLANK if code is None else NOT_CHOICE, "note_type")
             return plan
         params = _check_params(str(code), raw.get("params"), inv)
-        item.update(element_id=eid, element_type=_ETYPE[kind], note_type=V2_NOTE_TYPES[str(code)], params=params or {},
-                    text=str((params or {}).get("text", "")))
+        item.update(
+            element_id=eid,
+            element_type=_ETYPE[kind],
+            note_type=V2_NOTE_TYPES[str(code)],
+            params=params or {},
+            text=str((params or {}).get("text", "")),
+        )
     else:
         code = V4_NOTE_TYPES.get(int(current["note_type"]), "common")
         if raw.get("note_type") not in (None, code):
@@ -354,8 +396,13 @@ def _parse_note(ctx: Ctx, kind: str, raw: Any, inv: Invalid, current: dict[str, 
             if code not in WRITABLE:
                 inv.add(NOT_CHOICE, "params", "Notes of this type cannot be edited.")
             else:
-                params = _check_params(code, {**_params_of(current), **(raw["params"] or {})}
-                                       if isinstance(raw["params"], dict) else raw["params"], inv)
+                params = _check_params(
+                    code,
+                    {**_params_of(current), **(raw["params"] or {})}
+                    if isinstance(raw["params"], dict)
+                    else raw["params"],
+                    inv,
+                )
                 if params is not None:
                     item.update(params=params, text=str(params.get("text", "")))
     for key in ("responsible_user_id", "created_by"):
@@ -405,8 +452,11 @@ def update_notes(ctx: Ctx) -> Response:
     for raw, inv in zip(items, invs, strict=True):
         nid = as_int(raw.get("id")) if isinstance(raw, dict) else None
         current = ctx.store.get("notes", nid) if nid is not None else None
-        if current is None or current["element_type"] != _ETYPE[kind] or (
-                "eid" in ctx.params and current["element_id"] != ctx.pid("eid")):
+        if (
+            current is None
+            or current["element_type"] != _ETYPE[kind]
+            or ("eid" in ctx.params and current["element_id"] != ctx.pid("eid"))
+        ):
             inv.add(NOT_CHOICE if nid is not None else NOT_BLANK, "id")
             plans.append(Plan("notes", inv.request_id, None))
             continue
@@ -422,8 +472,14 @@ def update_note(ctx: Ctx) -> Response:
     raw = ctx.object_body()
     inv = Invalid(request_id_of(raw, 0))
     [(_, nid, updated)] = apply_plans(ctx, [_parse_note(ctx, kind, raw, inv, current, None)], [inv])
-    return hal({"id": nid, "entity_id": current["element_id"], "updated_at": updated,
-                "_links": ctx.link(f"{kind}/{current['element_id']}/notes/{nid}")})
+    return hal(
+        {
+            "id": nid,
+            "entity_id": current["element_id"],
+            "updated_at": updated,
+            "_links": ctx.link(f"{kind}/{current['element_id']}/notes/{nid}"),
+        }
+    )
 
 
 def _pin(ctx: Ctx, on: bool) -> Response:
