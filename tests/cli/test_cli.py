@@ -33,7 +33,7 @@ def amocrm(*args: str, env: dict[str, str] | None = None, timeout: float = 30) -
 def one_line_error(proc: subprocess.CompletedProcess[str], *fragments: str) -> None:
     assert proc.returncode != 0
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    assert len(lines) == 1 and lines[0].startswith("amocrm: error: "), proc.stderr
     assert "Traceback" not in proc.stderr
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
@@ -57,14 +57,19 @@ def stored(sb: Sandbox, tmp_path: Path) -> tuple[Path, list[str]]:
     return folder, ["--subdomain", sb.subdomain, "--base-url", sb.base_url, "--storage-dir", str(folder)]
 
 
-@pytest.mark.parametrize("command", [[], ["auth"], ["export"], ["request"]])
+@pytest.mark.parametrize("command", [[], ["auth"], ["export"], ["import"], ["fields"], ["request"]])
 def test_help_everywhere(command: list[str]) -> None:
     proc = amocrm(*command, "--help")
-    assert proc.returncode == 0 and proc.stdout.startswith("Usage: amocrm"), proc.stderr
+    assert proc.returncode == 0 and proc.stdout.startswith(f"Usage: amocrm {' '.join(command)}".rstrip()), proc.stderr
 
 
 def test_sandbox_help_and_start() -> None:
-    assert "python -m amocrm.sandbox" in amocrm("sandbox", "--help").stdout
+    helped = amocrm("sandbox", "--help")
+    assert helped.returncode == 0 and helped.stdout.startswith("usage: amocrm sandbox"), helped.stdout[:200]
+    assert "python -m amocrm.sandbox" not in helped.stdout.split("\n", 1)[0]
+    one_line_error(amocrm("sandbox", "--port", "99999"), "port must be 0..65535")
+    one_line_error(amocrm("sandbox", "--rate-limit", "fast"), "--rate-limit")
+    one_line_error(amocrm("sandbox", "--nonsense"), "unrecognized arguments: --nonsense")
     assert AMOCRM is not None
     proc = subprocess.Popen([AMOCRM, "sandbox", "--port", "0", "--rate-limit", "off"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -115,7 +120,8 @@ def test_export_streams_json_lines(sb: Sandbox, stored: tuple[Path, list[str]]) 
     assert proc.returncode == 0, proc.stderr
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
     assert {r["id"] for r in rows} >= {SEED.LEAD_FIRST, SEED.LEAD_SECOND}
-    assert proc.stderr == ""  # not a terminal: no progress
+    assert proc.stderr.startswith(f"exported {len(rows)} leads (")  # not a terminal: progress lines all the same
+    assert amocrm("export", "leads", *conn, "-q").stderr == ""
     filtered = amocrm("export", "leads", *conn, "-p", f"id={SEED.LEAD_FIRST}")  # base URL from the auth step
     assert [json.loads(x)["id"] for x in filtered.stdout.splitlines()] == [SEED.LEAD_FIRST], filtered.stderr
     notes = amocrm("export", "notes", *conn, "-p", "type=lead")
@@ -152,7 +158,7 @@ def test_export_with_token_and_progress_on_a_terminal(sb: Sandbox) -> None:
 
 def test_export_errors_are_one_line(sb: Sandbox, stored: tuple[Path, list[str]], tmp_path: Path) -> None:
     _, conn = stored
-    one_line_error(amocrm("export", "notes", *conn), "notes", "type")
+    one_line_error(amocrm("export", "notes", *conn), "notes needs -p type=contact|lead|company|task|customer")
     one_line_error(amocrm("export", "leads", *conn, "-p", "colour=red"), "unknown filter colour", "query")
     one_line_error(amocrm("export", "leads", *conn, "-p", "oops"), "not key=value")
     one_line_error(amocrm("export", "leads", "--subdomain", "nobody", "--storage-dir", str(tmp_path)),

@@ -1,5 +1,6 @@
 """`make dist` output works on its own: build the sdist and the wheel, install the wheel into a fresh venv
-and import the package from there (never from src/)."""
+and import the package from there (never from src/); the console script runs there, and `amocrm fields`
+generates a typed custom-field module from the installed package alone (no checkout, no codegen/)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.slow
 CHECK = """
 import json, pathlib, amocrm, amocrm.models, amocrm.client
 from amocrm.models import Lead
-from amocrm._generated.models import lead as generated_lead
+from amocrm.v2.models import lead as generated_lead
 lead = Lead(name="x", sale=1)
 print(json.dumps({
     "amocrm": amocrm.__file__,
@@ -48,13 +49,14 @@ def test_wheel_installs_and_imports_in_a_fresh_venv(tmp_path: Path) -> None:
 
     names = zipfile.ZipFile(wheel).namelist()
     assert "amocrm/py.typed" in names
-    assert "amocrm/_generated/models/lead.py" in names and "amocrm/_generated/resources/leads.py" in names
+    assert "amocrm/v2/models/lead.py" in names and "amocrm/v2/resources/leads.py" in names
     assert "amocrm/cli/__init__.py" in names and "amocrm/testing/pytest_plugin.py" in names
+    assert "amocrm/fields/_generator.py" in names and "amocrm/auth/onboarding.py" in names
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "amocrm = amocrm.cli:main" in entry_points and "amocrm = amocrm.testing.pytest_plugin" in entry_points
     with tarfile.open(sdist) as tar:
         members = {m.name.split("/", 1)[1]: m for m in tar.getmembers() if "/" in m.name}
-    assert "generated/models/lead.py" in members or "src/amocrm/_generated/models/lead.py" in members
+    assert "generated/v2/models/lead.py" in members or "src/amocrm/v2/models/lead.py" in members
 
     env_dir = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env_dir)], check=True, timeout=60)
@@ -78,5 +80,32 @@ def test_wheel_installs_and_imports_in_a_fresh_venv(tmp_path: Path) -> None:
     assert str(REPO) not in run.stdout
     help_run = subprocess.run([str(env_dir / "bin" / "amocrm"), "--help"], cwd=tmp_path, capture_output=True,
                               text=True, timeout=60)
-    assert help_run.returncode == 0 and "export" in help_run.stdout, help_run.stderr
+    assert help_run.returncode == 0 and "export" in help_run.stdout and "fields" in help_run.stdout, help_run.stderr
+
+    # `amocrm fields` from the wheel: the generator ships in the package (no codegen/ on the path)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",) and not k.startswith("AMOCRM_")}
+    fields_run = subprocess.run([str(env_dir / "bin" / "amocrm"), "fields", "--sandbox", "-o", "proj/amo_fields.py"],
+                                cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env)
+    assert fields_run.returncode == 0, fields_run.stderr
+    assert fields_run.stderr.strip() == "wrote proj/amo_fields.py: 25 custom fields of leads, contacts, companies, customers"
+    use = subprocess.run([str(py), "-I", "-c", USE_FIELDS], cwd=tmp_path / "proj", capture_output=True, text=True,
+                         timeout=60, env=env)
+    assert use.returncode == 0, use.stderr
+    assert json.loads(use.stdout) == {"wire": [{"id": 200103, "values": [{"value": 2001032}]}],
+                                      "from": str(env_dir)}
+    missing = subprocess.run([str(py), "-I", "-c", "import codegen"], cwd=tmp_path, capture_output=True, text=True,
+                             timeout=60, env=env)
+    assert missing.returncode != 0  # it really ran without the checkout's codegen package
     assert time.monotonic() - started < 60
+
+
+USE_FIELDS = """
+import json, sys
+sys.path.insert(0, ".")
+import amocrm
+from amocrm.models import Lead, to_write_item
+from amo_fields import fields
+lead = Lead(name="x")
+fields(lead).spisok = "Option 2"
+print(json.dumps({"wire": to_write_item(lead)["custom_fields"], "from": amocrm.__file__.split("/lib/")[0]}))
+"""
