@@ -865,6 +865,23 @@ def _resource_imports(
 # ------------------------------------------------------------------------------------------ package
 
 
+def _lib_exports(version: str, module: str) -> list[str]:
+    """``__all__`` of the hand-written ``amocrm.lib.<version>.<module>`` (read with ``ast``: importing
+    it would import the packages being written), or ``[]`` when there is none."""
+    import ast
+    import importlib.util
+
+    found = importlib.util.find_spec("amocrm")
+    for location in list(found.submodule_search_locations or []) if found else []:
+        source = Path(location) / "lib" / version / f"{module}.py"
+        if not source.is_file():
+            continue
+        for node in ast.parse(source.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "__all__" for t in node.targets):
+                return sorted(str(v) for v in ast.literal_eval(node.value))
+    return []
+
+
 def render_package(spec: Spec, out: Path, api_md: Path | None = None) -> list[Path]:
     """Wipe ``out`` and render every version into it (and ``api_md`` when given); returns the files."""
     out = Path(out)
@@ -979,6 +996,12 @@ def _render_into(spec: Spec, out: Path) -> str:
             vout / "constants.py",
             env.get_template("constants.py.jinja").render(ctx, constants=version.constants, version=version),
         )
+        helpers = _lib_exports(vid, "fields")
+        if helpers:
+            _write(
+                vout / "fields.py",
+                env.get_template("fields.py.jinja").render(ctx, version=version, names=helpers),
+            )
         _write(
             vout / "__init__.py",
             env.get_template("version_init.py.jinja").render(

@@ -3,7 +3,7 @@
 """Code generated from spec/: one package per API version (v2, v4), importable as
 ``amocrm.<version>``, and ``_default`` (the default version, v2).
 
-Spec digest (sha256 over every spec file): bfb34a3834dca28311725c009182e1a6c5f3b43e252f64958dd31e0cc7fba094
+Spec digest (sha256 over every spec file): 6b6e432942d0d1e2e287ad4d451ebc01df0b4bd60aa349ddced2cb3029fec0a2
 """
 
-SPEC_SHA256 = "bfb34a3834dca28311725c009182e1a6c5f3b43e252f64958dd31e0cc7fba094"
+SPEC_SHA256 = "6b6e432942d0d1e2e287ad4d451ebc01df0b4bd60aa349ddced2cb3029fec0a2"

@@ -134,6 +134,8 @@ __all__ = [
     "check_entity_file",
     "check_entity_link",
     "check_entity_rights",
+    "FieldValueWrite",
+    "write_field_value",
     "check_field_value",
     "FieldValuesWrite",
     "write_field_values",
@@ -221,7 +223,7 @@ _INT = frozenset({int})
 _STR = frozenset({str})
 _name = attrgetter("name")
 _ONLY_EmbeddedEntity: frozenset[type] = frozenset({EmbeddedEntity})
-_ONLY_FieldValues: frozenset[type] = frozenset({FieldValues})
+_ONLY_FieldValue: frozenset[type] = frozenset({FieldValue})
 _ONLY_StatusDescription: frozenset[type] = frozenset({StatusDescription})
 #: Wire keys a plain dict given for a Company keeps.
 _KEYS_Company: tuple[str, ...] = (
@@ -265,6 +267,8 @@ _KEYS_ContactEmbedded: tuple[str, ...] = ("tags", "companies")
 _KEYS_CustomerEmbedded: tuple[str, ...] = ("tags", "segments", "contacts", "companies")
 #: Wire keys a plain dict given for a EmbeddedEntity keeps.
 _KEYS_EmbeddedEntity: tuple[str, ...] = ("id", "is_main")
+#: Wire keys a plain dict given for a FieldValue keeps.
+_KEYS_FieldValue: tuple[str, ...] = ("value", "enum_id", "enum_code", "catalog_id", "catalog_element_id")
 #: Wire keys a plain dict given for a FieldValues keeps.
 _KEYS_FieldValues: tuple[str, ...] = ("field_id", "field_code", "values")
 #: Wire keys a plain dict given for a Lead keeps.
@@ -473,19 +477,13 @@ def write_catalog_element(o: CatalogElement) -> CatalogElementWrite:
         o.currency_id,
         o.request_id,
     )
-    v_custom_fields_values = o.custom_fields_values
-    w.custom_fields_values = (
-        write_field_values_many(v_custom_fields_values)
-        if type(v_custom_fields_values) is list
-        and set(map(type, v_custom_fields_values)) <= _ONLY_FieldValues
-        else nested_list(
-            v_custom_fields_values,
-            write_field_values,
-            FieldValues,
-            _KEYS_FieldValues,
-            "CatalogElement.custom_fields_values",
-            write_field_values_many,
-        )
+    w.custom_fields_values = nested_list(
+        o.custom_fields_values,
+        write_field_values,
+        FieldValues,
+        _KEYS_FieldValues,
+        "CatalogElement.custom_fields_values",
+        None,
     )
     w.updated_at = UNSET if isinstance(o.id, int) else o.updated_at
     o._amo_write_hook(w)
@@ -778,19 +776,13 @@ def write_company(o: Company) -> CompanyWrite:
         o.tags_to_add,
         o.tags_to_delete,
     )
-    v_custom_fields_values = o.custom_fields_values
-    w.custom_fields_values = (
-        write_field_values_many(v_custom_fields_values)
-        if type(v_custom_fields_values) is list
-        and set(map(type, v_custom_fields_values)) <= _ONLY_FieldValues
-        else nested_list(
-            v_custom_fields_values,
-            write_field_values,
-            FieldValues,
-            _KEYS_FieldValues,
-            "Company.custom_fields_values",
-            write_field_values_many,
-        )
+    w.custom_fields_values = nested_list(
+        o.custom_fields_values,
+        write_field_values,
+        FieldValues,
+        _KEYS_FieldValues,
+        "Company.custom_fields_values",
+        None,
     )
     w.embedded = nested(
         o.embedded, write_company_embedded, CompanyEmbedded, _KEYS_CompanyEmbedded, "Company.embedded"
@@ -950,19 +942,13 @@ def write_complex_lead(o: ComplexLead) -> ComplexLeadWrite:
         o.visitor_uid,
         o.request_id,
     )
-    v_custom_fields_values = o.custom_fields_values
-    w.custom_fields_values = (
-        write_field_values_many(v_custom_fields_values)
-        if type(v_custom_fields_values) is list
-        and set(map(type, v_custom_fields_values)) <= _ONLY_FieldValues
-        else nested_list(
-            v_custom_fields_values,
-            write_field_values,
-            FieldValues,
-            _KEYS_FieldValues,
-            "ComplexLead.custom_fields_values",
-            write_field_values_many,
-        )
+    w.custom_fields_values = nested_list(
+        o.custom_fields_values,
+        write_field_values,
+        FieldValues,
+        _KEYS_FieldValues,
+        "ComplexLead.custom_fields_values",
+        None,
     )
     w.embedded = nested(
         o.embedded,
@@ -1146,19 +1132,13 @@ def write_contact(o: Contact) -> ContactWrite:
         o.tags_to_add,
         o.tags_to_delete,
     )
-    v_custom_fields_values = o.custom_fields_values
-    w.custom_fields_values = (
-        write_field_values_many(v_custom_fields_values)
-        if type(v_custom_fields_values) is list
-        and set(map(type, v_custom_fields_values)) <= _ONLY_FieldValues
-        else nested_list(
-            v_custom_fields_values,
-            write_field_values,
-            FieldValues,
-            _KEYS_FieldValues,
-            "Contact.custom_fields_values",
-            write_field_values_many,
-        )
+    w.custom_fields_values = nested_list(
+        o.custom_fields_values,
+        write_field_values,
+        FieldValues,
+        _KEYS_FieldValues,
+        "Contact.custom_fields_values",
+        None,
     )
     w.embedded = nested(
         o.embedded, write_contact_embedded, ContactEmbedded, _KEYS_ContactEmbedded, "Contact.embedded"
@@ -1628,19 +1608,13 @@ def write_customer(o: Customer) -> CustomerWrite:
         o.tags_to_add,
         o.tags_to_delete,
     )
-    v_custom_fields_values = o.custom_fields_values
-    w.custom_fields_values = (
-        write_field_values_many(v_custom_fields_values)
-        if type(v_custom_fields_values) is list
-        and set(map(type, v_custom_fields_values)) <= _ONLY_FieldValues
-        else nested_list(
-            v_custom_fields_values,
-            write_field_values,
-            FieldValues,
-            _KEYS_FieldValues,
-            "Customer.custom_fields_values",
-            write_field_values_many,
-        )
+    w.custom_fields_values = nested_list(
+        o.custom_fields_values,
+        write_field_values,
+        FieldValues,
+        _KEYS_FieldValues,
+        "Customer.custom_fields_values",
+        None,
     )
     w.embedded = nested(
         o.embedded, write_customer_embedded, CustomerEmbedded, _KEYS_CustomerEmbedded, "Customer.embedded"
@@ -2023,6 +1997,47 @@ def check_entity_rights(objs: Sequence[EntityRights], what: str = "EntityRights"
     check_models(objs, _CHECKS_EntityRights, what, ())
 
 
+class FieldValueWrite(msgspec.Struct, gc=False):
+    """Write form of :class:`~.models.common.FieldValue` (what a save sends)."""
+
+    value: Any = UNSET
+    """The value: text, number, bool (checkbox), unix seconds (date fields), or an object (legal entity, linked entity, file, items, payer, supplier)."""
+    enum_id: Any = UNSET
+    """Id of the chosen option (select, multiselect, radiobutton, multitext)."""
+    enum_code: Any = UNSET
+    """Code of the option: WORK, MOB... for phones and e-mails, address_line_1... for smart addresses."""
+    catalog_id: Any = UNSET
+    """chained_list: the catalog."""
+    catalog_element_id: Any = UNSET
+    """chained_list: the element."""
+
+
+def write_field_value(o: FieldValue) -> FieldValueWrite:
+    """The write form of one FieldValue (checked by :func:`check_field_value` first)."""
+    w = FieldValueWrite(
+        o.value,
+        o.enum_id,
+        o.enum_code,
+        o.catalog_id,
+        o.catalog_element_id,
+    )
+    return w
+
+
+def write_field_value_many(items: list[FieldValue]) -> list[FieldValueWrite]:
+    """The write forms of several FieldValue objects (one comprehension, no call per object)."""
+    return [
+        FieldValueWrite(
+            o.value,
+            o.enum_id,
+            o.enum_code,
+            o.catalog_id,
+            o.catalog_element_id,
+        )
+        for o in items
+    ]
+
+
 #: The fields of FieldValue written as they are: how to read each, and its allowed types.
 _CHECKS_FieldValue: tuple[FieldCheck, ...] = (
     FieldCheck("enum_id", (int, NONE_TYPE, UNSET_TYPE)),
@@ -2056,21 +2071,21 @@ def write_field_values(o: FieldValues) -> FieldValuesWrite:
     w = FieldValuesWrite(
         o.field_id,
         o.field_code,
-        o.values,
+    )
+    v_values = o.values
+    w.values = (
+        write_field_value_many(v_values)
+        if type(v_values) is list and set(map(type, v_values)) <= _ONLY_FieldValue
+        else nested_list(
+            v_values,
+            write_field_value,
+            FieldValue,
+            _KEYS_FieldValue,
+            "FieldValues.values",
+            write_field_value_many,
+        )
     )
     return w
-
-
-def write_field_values_many(items: list[FieldValues]) -> list[FieldValuesWrite]:
-    """The write forms of several FieldValues objects (one comprehension, no call per object)."""
-    return [
-        FieldValuesWrite(
-            o.field_id,
-            o.field_code,
-            o.values,
-        )
-        for o in items
-    ]
 
 
 #: The fields of FieldValues written as they are: how to read each, and its allowed types.
@@ -2209,19 +2224,13 @@ def write_lead(o: Lead) -> LeadWrite:
         o.tags_to_add,
         o.tags_to_delete,
     )
-    v_custom_fields_values = o.custom_fields_values
-    w.custom_fields_values = (
-        write_field_values_many(v_custom_fields_values)
-        if type(v_custom_fields_values) is list
-        and set(map(type, v_custom_fields_values)) <= _ONLY_FieldValues
-        else nested_list(
-            v_custom_fields_values,
-            write_field_values,
-            FieldValues,
-            _KEYS_FieldValues,
-            "Lead.custom_fields_values",
-            write_field_values_many,
-        )
+    w.custom_fields_values = nested_list(
+        o.custom_fields_values,
+        write_field_values,
+        FieldValues,
+        _KEYS_FieldValues,
+        "Lead.custom_fields_values",
+        None,
     )
     w.embedded = nested(o.embedded, write_lead_embedded, LeadEmbedded, _KEYS_LeadEmbedded, "Lead.embedded")
     o._amo_write_hook(w)
@@ -2945,19 +2954,13 @@ def write_segment(o: Segment) -> SegmentWrite:
         o.available_products_price_types,
         o.request_id,
     )
-    v_custom_fields_values = o.custom_fields_values
-    w.custom_fields_values = (
-        write_field_values_many(v_custom_fields_values)
-        if type(v_custom_fields_values) is list
-        and set(map(type, v_custom_fields_values)) <= _ONLY_FieldValues
-        else nested_list(
-            v_custom_fields_values,
-            write_field_values,
-            FieldValues,
-            _KEYS_FieldValues,
-            "Segment.custom_fields_values",
-            write_field_values_many,
-        )
+    w.custom_fields_values = nested_list(
+        o.custom_fields_values,
+        write_field_values,
+        FieldValues,
+        _KEYS_FieldValues,
+        "Segment.custom_fields_values",
+        None,
     )
     w.updated_at = UNSET if isinstance(o.id, int) else o.updated_at
     o._amo_write_hook(w)
@@ -3891,6 +3894,7 @@ WRITERS: dict[type[Any], Callable[[Any], Any]] = {
     CustomerStatus: write_customer_status,
     EmbeddedEntity: write_embedded_entity,
     EntityFile: write_entity_file,
+    FieldValue: write_field_value,
     FieldValues: write_field_values,
     Follower: write_follower,
     Lead: write_lead,
@@ -4076,6 +4080,13 @@ FIELD_MAP: dict[type[Any], dict[str, tuple[str, ...]]] = {
     },
     EntityFile: {
         "file_uuid": ("file_uuid",),
+    },
+    FieldValue: {
+        "value": ("value",),
+        "enum_id": ("enum_id",),
+        "enum_code": ("enum_code",),
+        "catalog_id": ("catalog_id",),
+        "catalog_element_id": ("catalog_element_id",),
     },
     FieldValues: {
         "field_id": ("field_id",),

@@ -123,10 +123,10 @@ def test_the_vendored_contact_fixture_reads_typed() -> None:
     body = (FIXTURES / "contact_get_response_peer.json").read_bytes()
     contact = msgspec.json.decode(body, type=Entity)
     assert contact.get_field("PHONE") is contact.get_field(3) is contact.get_field("телефон")
-    # that fixture writes the enum code under "enum": the generated FieldValue keeps only enum_code,
-    # so the code reads as None there (the sandbox and the service send enum_code)
-    assert contact.get_value("PHONE") == [MultiTextValue("+79123", None)]
-    assert contact.get_value("PHONE", Phone, first=False) == [("+79123", None)]
+    # that fixture writes the enum code under the older key "enum" (the service sends enum_code):
+    # FieldValue keeps both, and the code is read from either
+    assert contact.get_value("PHONE") == [MultiTextValue("+79123", "WORK")]
+    assert contact.get_value("PHONE", Phone, first=False) == [("+79123", "WORK")]
     assert contact.tag_names == []
     empty = msgspec.json.decode((FIXTURES / "contacts_list_page1_with_next_peer.json").read_bytes(),
                                 type=dict[str, Any])["_embedded"]["contacts"][0]

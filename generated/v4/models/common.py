@@ -53,6 +53,7 @@ class FieldValue(AmoStruct, kw_only=True):
         value: The value: text, number, bool (checkbox), unix seconds (date fields), or an object (legal entity, linked entity, file, items, payer, supplier).
         enum_id: Id of the chosen option (select, multiselect, radiobutton, multitext).
         enum_code: Code of the option: WORK, MOB... for phones and e-mails, address_line_1... for smart addresses.
+        enum: The option code under the older key some answers still use (read only; enum_code is written).
         catalog_id: chained_list: the catalog.
         catalog_element_id: chained_list: the element.
     """
@@ -63,6 +64,8 @@ class FieldValue(AmoStruct, kw_only=True):
     """Id of the chosen option (select, multiselect, radiobutton, multitext)."""
     enum_code: str | None | UnsetType = UNSET
     """Code of the option: WORK, MOB... for phones and e-mails, address_line_1... for smart addresses."""
+    enum: str | None | UnsetType = UNSET
+    """The option code under the older key some answers still use (read only; enum_code is written)."""
     catalog_id: int | UnsetType = UNSET
     """chained_list: the catalog."""
     catalog_element_id: int | UnsetType = UNSET
