@@ -178,8 +178,10 @@ class AmoClient(DefaultResources):
 
     ``subdomain`` is ``acme`` or a full domain (``acme.amocrm.com``, ``acme.kommo.com``);
     ``base_url`` sends everything to another server instead (the bundled sandbox, a proxy).
-    ``client.v2`` holds the API v2 resources; ``client.leads`` and the others are those of the
-    default version.
+    Without ``base_url``, an account whose tokens name another API host (``api_domain``: a moved
+    account) is followed there. ``context_user_id`` sends ``X-Context-User-ID`` on API v4 requests
+    (act on behalf of that user). ``client.v2`` and ``client.v4`` hold each version's resources;
+    ``client.leads`` and the others are those of the default version.
     """
 
     def __init__(
@@ -200,10 +202,21 @@ class AmoClient(DefaultResources):
         pool_maxsize: int = 8,
         max_body_bytes: int = DEFAULT_MAX_BODY,
         config: ClientConfig | None = None,
+        context_user_id: int | None = None,
     ) -> None:
         self.domain: str = resolve_domain(subdomain, top_domain)
         self.subdomain: str = self.domain.split(".", 1)[0]
         self.base_url: str = _base_url(base_url) if base_url is not None else f"https://{self.domain}"
+        #: Whether requests may follow the account to the host its tokens name (``api_domain``):
+        #: only when ``base_url`` was not given.
+        self._follow_api_domain = base_url is None
+        self._warned_api_domain = False
+        if context_user_id is not None and (
+            isinstance(context_user_id, bool) or not isinstance(context_user_id, int) or context_user_id < 1
+        ):
+            raise ConfigError(f"context_user_id must be a user id (a positive int) or None, got {context_user_id!r}")
+        #: Sent as ``X-Context-User-ID`` on API v4 requests: act on behalf of that user.
+        self.context_user_id: int | None = context_user_id
         if auth is not None and not isinstance(auth, Auth):
             raise ConfigError(f"auth must be an amocrm.auth scheme (OAuth2, ApiKey, LongLivedToken), got {auth!r}")
         self.auth = auth
@@ -382,7 +395,7 @@ class AmoClient(DefaultResources):
         idempotent: bool | None,
     ) -> Request:
         path = _check_path(path)
-        url = self.base_url + path
+        url = self._base_for() + path
         if params:
             url += ("&" if "?" in path else "?") + build_query(params)
         wire_method = "POST" if method == "AJAX" else method
@@ -406,7 +419,28 @@ class AmoClient(DefaultResources):
         if idempotent is None:
             idempotent = method == "GET"
         secret = path.split("?", 1)[0].lower().startswith(_AUTH_PATHS)
+        if self.context_user_id is not None and path.startswith("/api/v4/") and "X-Context-User-ID" not in extra:
+            extra["X-Context-User-ID"] = str(self.context_user_id)
         return Request(wire_method, url, extra, body, idempotent=idempotent, secret=secret)
+
+    def _base_for(self) -> str:
+        """``base_url``, or -- for an account its tokens say moved (``api_domain``, an amoCRM or Kommo
+        host) -- ``https://<api_domain>``."""
+        if self._follow_api_domain and self.auth is not None:
+            named = getattr(self.auth, "api_domain", None)
+            host = named(self.domain) if callable(named) else None
+            if isinstance(host, str) and host.lower() != self.domain:
+                try:
+                    checked = validate_host(host, what="api_domain", allow_port=False)
+                except ConfigError:
+                    checked = ""
+                if checked and _KNOWN_TOP.search(checked):
+                    return f"https://{checked}"
+                if not self._warned_api_domain:
+                    self._warned_api_domain = True
+                    _logging.warning("api_domain %r of %s is not an amoCRM or Kommo host: ignored", host[:80],
+                                     self.domain, event="api_domain")
+        return self.base_url
 
     def _request(
         self,

@@ -16,6 +16,7 @@ before they are stored on an exception.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from amocrm._redact import redact
@@ -30,7 +31,9 @@ __all__ = [
     "ConflictError",
     "DecodeError",
     "EntityErrors",
+    "FieldError",
     "ForbiddenError",
+    "ItemFailure",
     "LockError",
     "NotFoundError",
     "PaymentRequiredError",
@@ -170,15 +173,45 @@ class BadRequestError(APIError):
     """HTTP 400: the request was malformed (legacy ``error_code`` or problem+json detail in the message)."""
 
 
+@dataclass(frozen=True)
+class FieldError:
+    """One refused field of a v4 request: the server's dotted ``path`` and the same place as
+    attribute access on the model (``field``), with the server's ``code`` and ``detail``."""
+
+    path: str
+    field: str
+    code: Any
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.field or self.path}: {self.code} {self.detail}".rstrip()
+
+
+@dataclass(frozen=True)
+class ItemFailure:
+    """One failed item of a v4 request: its ``request_id`` and, in a ``save()``, the input object and
+    its position (``index``) in the input; ``errors`` lists its refused fields."""
+
+    request_id: str | None
+    index: int | None
+    object: Any
+    errors: list[FieldError]
+
+    def __str__(self) -> str:
+        where = f"#{self.index}" if self.index is not None else f"request_id {self.request_id}"
+        return f"{where}: " + "; ".join(str(e) for e in self.errors)
+
+
 class ValidationError(BadRequestError):
     """HTTP 400 with ``validation-errors`` (API v4): the request was refused and nothing applied.
 
-    ``validation_errors`` is the server's list: per failed item its ``request_id`` and ``errors``
-    (``code``, dotted ``path``, ``detail``); a failed ``save()`` also maps them to the input objects
-    in ``outcome``.
+    ``failures`` has one :class:`ItemFailure` per failed item -- the input object (found by its
+    ``request_id`` in a ``save()``), and per refused field the server's path, the Python attribute
+    path, the code and the detail. ``validation_errors`` is the server's raw list.
     """
 
     validation_errors: list[Any] = []  # noqa: RUF012 - replaced per instance
+    failures: list[ItemFailure] = []  # noqa: RUF012 - replaced per instance
 
 
 class AuthError(APIError):

@@ -84,6 +84,23 @@ def check_tokens(tokens: Tokens, error: type[Exception] = ConfigError, where: st
             raise error(f"{where}: {name} {problem}; it cannot be sent in an HTTP header")
 
 
+def jwt_claim_str(token: str, name: str) -> str | None:
+    """A string claim of a JWT access token (amoCRM's are JWTs; the signature is not checked:
+    the claim only steers where requests go, among amoCRM's own hosts), or None."""
+    import base64
+    import json
+
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, TypeError):
+        return None
+    value = payload.get(name) if isinstance(payload, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
 class Tokens(msgspec.Struct, kw_only=True):
     """One account's OAuth2 credentials, in the seed's file key order (client data, then tokens).
 

@@ -327,7 +327,10 @@ def error_for(resp: Response, *, note: str = "") -> APIError:
         headers=_kept_headers(resp.headers),
     )
     if isinstance(error, ValidationError):
+        from amocrm._core.fieldpath import failures
+
         error.validation_errors = validation
+        error.failures = failures(validation, None)
     return error
 
 

@@ -42,6 +42,7 @@ import msgspec
 from msgspec import UNSET
 
 from amocrm import _logging
+from amocrm._core import fieldpath as _fieldpath
 from amocrm._core import params as _params
 from amocrm._core.ops import Operation, Param, SaveOperation
 from amocrm._core.paging import Cursor
@@ -60,6 +61,7 @@ from amocrm.errors import (
     EntityErrors,
     ServerError,
     TransportError,
+    ValidationError,
     raise_for_embedded_errors,
 )
 from amocrm.lib.base import mark_clean
@@ -386,6 +388,9 @@ class SyncResource:
             failures = self._profile.failures_of(exc)
             if failures is not None:
                 refuse(chunk, entries, failures)
+            if isinstance(exc, ValidationError):
+                adds = {e.request_id: (e.index, e.obj) for e in entries if e.request_id is not None}
+                exc.failures = _fieldpath.failures(exc.validation_errors, op.model, adds)
             else:
                 code = exc.api_code if exc.api_code is not None else exc.status
                 chunk.mark(entries, "failed", code=code, message=str(exc))

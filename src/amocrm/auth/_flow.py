@@ -39,7 +39,7 @@ from amocrm.errors import (
     TransportError,
 )
 from amocrm.retry import parse_retry_after
-from amocrm.tokens import Tokens, token_problem
+from amocrm.tokens import Tokens, jwt_claim_str, token_problem
 
 __all__ = [
     "LOGIN_PATH",
@@ -329,6 +329,8 @@ def _tokens_from(reply: Reply, grant: TokenGrant, started: float) -> Tokens:
                 status=200,
             )
     token_type = answer.get("token_type")
+    named = answer.get("api_domain")
+    api_domain = named if isinstance(named, str) and named else jwt_claim_str(access, "api_domain") or grant.api_domain
     return Tokens(
         client_id=grant.client_id,
         client_secret=grant.client_secret,
@@ -337,7 +339,7 @@ def _tokens_from(reply: Reply, grant: TokenGrant, started: float) -> Tokens:
         refresh_token=refresh,
         expires_at=started + float(expires_in),
         token_type=token_type if isinstance(token_type, str) and token_type else "Bearer",
-        api_domain=grant.api_domain,
+        api_domain=api_domain,
     )
 
 

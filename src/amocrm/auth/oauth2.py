@@ -35,7 +35,14 @@ from amocrm.errors import (
     TokenStorageError,
     TransportError,
 )
-from amocrm.tokens import MemoryTokenStorage, Tokens, TokenStorage, token_problem, validate_domain
+from amocrm.tokens import (
+    MemoryTokenStorage,
+    Tokens,
+    TokenStorage,
+    jwt_claim_str,
+    token_problem,
+    validate_domain,
+)
 
 __all__ = ["OAuth2", "TOKEN_PATH", "TokenRetry"]
 
@@ -213,6 +220,15 @@ class OAuth2:
             return False
         tokens = self._renew(ctx, domain, stale_access, margin=0.0)
         return tokens is not None
+
+    def api_domain(self, domain: str) -> str | None:
+        """The API host of ``domain``'s tokens: ``api_domain`` of the token answer or of the access
+        token's JWT claims (accounts moved to another host), or None when not known yet."""
+        with self._guard:
+            tokens = self._cache.get(domain)
+        if tokens is None:
+            return None
+        return tokens.api_domain or jwt_claim_str(tokens.access_token, "api_domain")
 
     def note_success(self) -> None:
         """Nothing to reset for OAuth2 (kept for symmetry with :class:`ApiKey`)."""

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from amocrm._redact import REDACTED, register_secret
 from amocrm.auth._base import AuthContext
 from amocrm.errors import ConfigError
-from amocrm.tokens import token_problem
+from amocrm.tokens import jwt_claim_str, token_problem
 
 __all__ = ["LongLivedToken"]
 
@@ -31,12 +31,17 @@ class LongLivedToken:
         if problem is not None:  # the message names the defect, never the token
             raise ConfigError(f"LongLivedToken: the token {problem}; it cannot be sent in an HTTP header")
         self._header = {"Authorization": f"Bearer {token}"}
+        self._api_domain = jwt_claim_str(token, "api_domain")
 
     def headers(self, ctx: AuthContext) -> Mapping[str, str]:
         return dict(self._header)
 
     def refresh(self, ctx: AuthContext, stale: Mapping[str, str]) -> bool:
         return False
+
+    def api_domain(self, domain: str) -> str | None:
+        """The API host the token names (its JWT ``api_domain`` claim), or None."""
+        return self._api_domain
 
     def __repr__(self) -> str:
         return f"LongLivedToken(token={REDACTED!r})"
