@@ -3,7 +3,7 @@
 """Code generated from spec/: one package per API version (v2, v4), importable as
 ``amocrm.<version>``, and ``_default`` (the default version, v2).
 
-Spec digest (sha256 over every spec file): 6b6e432942d0d1e2e287ad4d451ebc01df0b4bd60aa349ddced2cb3029fec0a2
+Spec digest (sha256 over every spec file): 72206feb5aa3a7edea492a9987791f4d5df0bd5642dab6c741637529e4f165a4
 """
 
-SPEC_SHA256 = "6b6e432942d0d1e2e287ad4d451ebc01df0b4bd60aa349ddced2cb3029fec0a2"
+SPEC_SHA256 = "72206feb5aa3a7edea492a9987791f4d5df0bd5642dab6c741637529e4f165a4"
