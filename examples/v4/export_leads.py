@@ -2,8 +2,9 @@
 
 The leads are read with ``with=contacts`` (each lead lists its contacts' ids, ``is_main`` marking the
 main one), 250 a page; then the contacts those leads name are read by id, 250 ids a request
-(``filter[id][]=…``). So the export takes ``⌈leads / 250⌉ + ⌈contacts / 250⌉`` list requests (plus
-one that finds the last page empty), never one request per lead.
+(``filter[id][0]=…&filter[id][1]=…``, the indexed form of ``filter[id][]``). So the export takes
+``⌈leads / 250⌉ + ⌈contacts / 250⌉`` list requests (plus one when a page is exactly full and the
+next one turns out empty), never one request per lead.
 
 Run it: ``python examples/v4/export_leads.py --out leads.csv`` (or ``--out leads.jsonl``; ``--format``
 overrides the extension) ``[--sandbox JSON] [--tokens DIR]``. CSV has one row per lead: its fields,

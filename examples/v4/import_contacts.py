@@ -3,14 +3,15 @@
 The CSV has a header row with ``name`` and ``phone`` and, optionally, ``email``, ``position`` and
 ``tags`` (separated by ``;``). Phones are compared normalised (``+7 (999) 000-00-01``,
 ``8 999 000 00 01`` and ``79990000001`` are one number: :func:`amocrm.upsert.normalize_phone`), so a
-contact that already has the number is updated, not duplicated; its other phones stay. New numbers
-are written in that normalised form. The account's
-contacts are read once, page by page, and the changes are saved in batches
+contact that already has the number is updated, not duplicated; its other phones and e-mails stay.
+New numbers are written in that normalised form. Tags go to new contacts only (the upsert helper
+compares and updates fields and custom fields, not the tags of contacts already there). The
+account's contacts are read once, page by page, and the changes are saved in batches
 (:func:`amocrm.upsert.upsert`), never one request per row.
 
 Run it: ``python examples/v4/import_contacts.py --csv people.csv [--dry-run] [--sandbox JSON]
-[--tokens DIR]``. It prints one line per CSV row (``row 2: added id 6000003 +79990000005``; rows
-count from 2, the first data line) and a summary; ``--dry-run`` compares without writing. The exit
+[--tokens DIR]``. It prints one line per CSV row (``record 0 (line 2): added id 6000003
++79990000005``: records count from 0, file lines from 1 with the header) and a summary; ``--dry-run`` compares without writing. The exit
 status is 1 when a row failed.
 """
 
@@ -54,7 +55,7 @@ def main() -> None:
     with sandbox_info(args.sandbox) as sb, connect(sb, args.tokens) as client:
         result = upsert(client.v4.contacts, records, key="phone", dry_run=args.dry_run)
     for row in result:
-        line = f"row {row.index + 2}: {row.status}"
+        line = f"record {row.index} (line {row.index + 2}): {row.status}"
         if row.id is not None:
             line += f" id {row.id}"
         if row.key:

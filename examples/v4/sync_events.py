@@ -7,7 +7,7 @@ newest event already applied.
   read every lead (250 a page) and save them with that cursor.
 * **Later runs**: read the events feed from the cursor (``filter[created_at][from]``, inclusive;
   ``filter[entity]=lead`` and the lead event types below; oldest first, 100 a page), collect the ids
-  of the leads the events name, re-read those leads by id (``filter[id][]``, 250 a request) and
+  of the leads the events name, re-read those leads by id (``filter[id][0]=…``, 250 ids a request) and
   replace them in the copy; a lead an event says was deleted (``lead_deleted``) and that the list
   no longer returns is removed. Then the cursor moves to the newest event applied and the file is
   replaced atomically.
