@@ -14,9 +14,14 @@ newest event already applied.
 
 Events are applied at least once: the feed is read from the cursor's second *inclusive*, so events
 of that second come again on the next run; re-reading a lead is harmless, so that overlap costs a
-request, never a change. ``--via updated-at`` uses ``filter[updated_at][from]`` on the leads list
-instead of the feed: one request per 250 changed leads, but it cannot see deletes (a deleted lead
-simply stops being listed).
+request, never a change.
+
+``--via updated-at`` does without the feed: it lists the leads with ``filter[updated_at][from]`` at
+the cursor (the newest ``updated_at`` seen), and the deleted ones with ``with=only_deleted`` and the
+same filter (leads in the trash; one removed from the trash for good shows in neither list). It costs
+one request per 250 changed leads but sees only the lead's own ``updated_at``: a change that does not
+move it (in the sandbox, linking a contact) is missed until the lead changes again. The cursor is
+inclusive here too.
 
 Run it: ``python examples/v4/sync_events.py --state leads.json [--via events|updated-at]
 [--sandbox JSON] [--tokens DIR]``; run it again later to pick up the changes. It prints what it
@@ -96,11 +101,15 @@ def newest_event_time(client: AmoClient) -> int:
     return next((int(e.created_at) for e in page.items if isinstance(e.created_at, int)), 0)
 
 
-def full_load(client: AmoClient) -> dict[str, Any]:
-    cursor = newest_event_time(client)  # before the read: a change made during it is seen next time
+def full_load(client: AmoClient, via: str) -> dict[str, Any]:
+    """Every lead, and the cursor to continue from: the newest event's time (taken before the read,
+    so a change made during it is seen next time), or the newest ``updated_at`` of the leads read."""
+    cursor = newest_event_time(client) if via == "events" else 0
     leads = {str(lead.id): snapshot(lead) for lead in client.v4.leads.list(with_=["contacts"], page_size=PAGE)}
+    if via == "updated-at":
+        cursor = max((int(r["updated_at"] or 0) for r in leads.values()), default=0)
     print(f"full load: {len(leads)} leads, cursor {cursor}")
-    return {"via": "events", "cursor": cursor, "leads": leads}
+    return {"via": via, "cursor": cursor, "leads": leads}
 
 
 def sync_events(client: AmoClient, state: dict[str, Any]) -> None:
@@ -140,7 +149,14 @@ def sync_events(client: AmoClient, state: dict[str, Any]) -> None:
 def sync_updated_at(client: AmoClient, state: dict[str, Any]) -> None:
     cursor = int(state["cursor"])
     leads: dict[str, Any] = state["leads"]
-    newest, updated = cursor, 0
+    newest, updated, removed = cursor, 0, []
+    # deleted first (leads in the trash, with=only_deleted), so a lead restored since is put back below
+    for lead in client.v4.leads.list(filter={"updated_at": {"from": cursor}}, with_=["only_deleted"],
+                                     page_size=PAGE):
+        if leads.pop(str(lead.id), None) is not None:
+            removed.append(lead.id)
+        if isinstance(lead.updated_at, int):
+            newest = max(newest, lead.updated_at)
     for lead in client.v4.leads.list(filter={"updated_at": {"from": cursor}}, with_=["contacts"], page_size=PAGE):
         new = snapshot(lead)
         if leads.get(str(lead.id)) != new:
@@ -149,22 +165,19 @@ def sync_updated_at(client: AmoClient, state: dict[str, Any]) -> None:
         if isinstance(lead.updated_at, int):
             newest = max(newest, lead.updated_at)
     state["cursor"] = newest
-    print(f"leads updated since {cursor}: {updated} changed; cursor {newest} (deletes are not seen this way)")
+    print(f"leads changed since {cursor}: {updated} leads updated, {len(removed)} removed {removed}; cursor {newest}")
 
 
 def main() -> None:
     p = parser(__doc__)
     p.add_argument("--state", required=True, type=Path, help="the local copy (a JSON file)")
     p.add_argument("--via", choices=("events", "updated-at"), default="events",
-                   help="the events feed (default; sees deletes) or the leads' updated_at")
+                   help="the events feed (default) or the leads' updated_at (and with=only_deleted)")
     args = p.parse_args()
     with sandbox_info(args.sandbox) as sb, connect(sb, args.tokens) as client:
         state = load(args.state)
         if state is None:
-            state = full_load(client)
-            if args.via == "updated-at":  # the cursor is then the newest updated_at of the copy
-                state["via"] = "updated-at"
-                state["cursor"] = max((int(r["updated_at"] or 0) for r in state["leads"].values()), default=0)
+            state = full_load(client, args.via)
         elif state.get("via") != args.via:
             raise SystemExit(f"{args.state} was made with --via {state.get('via')}: its cursor means something else")
         elif args.via == "events":

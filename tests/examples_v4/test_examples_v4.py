@@ -324,14 +324,18 @@ def test_sync_events(sb: Sandbox, client: AmoClient, tmp_path: Path) -> None:
     assert copy_of(state) == sandbox_leads(sb)
 
 
-def test_sync_by_updated_at_sees_changes_but_not_deletes(sb: Sandbox, client: AmoClient, tmp_path: Path) -> None:
+def test_sync_by_updated_at(sb: Sandbox, client: AmoClient, tmp_path: Path) -> None:
     state = tmp_path / "leads.json"
     run(sb, "sync_events", "--state", state, "--via", "updated-at", cwd=tmp_path)
     assert copy_of(state) == sandbox_leads(sb)
     new_id = change_things(client)
-    run(sb, "sync_events", "--state", state, "--via", "updated-at", cwd=tmp_path)
-    copy, live = copy_of(state), sandbox_leads(sb)
-    assert copy[str(new_id)] == live[str(new_id)] and copy[str(SEED.LEAD_FIRST)] == live[str(SEED.LEAD_FIRST)]
-    assert str(SEED.LEAD_SECOND) in copy and str(SEED.LEAD_SECOND) not in live  # the documented blind spot
+    before = len(sb.request_log())
+    second = run(sb, "sync_events", "--state", state, "--via", "updated-at", cwd=tmp_path)
+    assert f"removed [{SEED.LEAD_SECOND}]" in second.stdout  # seen in the trash (with=only_deleted)
+    copy = copy_of(state)
+    assert copy == sandbox_leads(sb) and set(copy) == {str(SEED.LEAD_FIRST), str(new_id)}
+    reads = [r for r in sb.request_log()[before:] if r["path"] == "/api/v4/leads"]
+    assert len(reads) == 2 and all("filter%5Bupdated_at%5D%5Bfrom%5D=" in r["query"] for r in reads)
+    assert not [r for r in sb.request_log()[before:] if r["path"] == "/api/v4/events"]
     mixed = run(sb, "sync_events", "--state", state, cwd=tmp_path, ok=False)
     assert mixed.returncode != 0 and "--via updated-at" in mixed.stderr
