@@ -27,6 +27,7 @@ if _SRC.is_dir() and str(_SRC) not in sys.path:
     sys.path.insert(0, str(_SRC))  # run from a checkout without installing
 
 from amocrm import AmoClient, FileTokenStorage, OAuth2  # noqa: E402
+from amocrm.client import resolve_domain  # noqa: E402
 
 __all__ = ["connect", "parser", "sandbox_info"]
 
@@ -59,8 +60,7 @@ def connect(sb: dict[str, Any], tokens: str = "", **options: Any) -> AmoClient:
     """An ``AmoClient`` for the sandbox: OAuth 2.0, its code exchanged on the first request unless
     ``tokens`` (a folder) already holds tokens for it; ``options`` go to ``AmoClient``."""
     storage = FileTokenStorage(tokens or tempfile.mkdtemp(prefix="amocrm-example-"))
-    domain = f"{sb['subdomain']}.amocrm.ru"
-    code = None if storage.has_tokens(domain) else sb["code"]
+    code = None if storage.has_tokens(resolve_domain(sb["subdomain"])) else sb["code"]
     auth = OAuth2(sb["client_id"], sb["client_secret"], sb["redirect_uri"], code=code, storage=storage)
     options.setdefault("throttle", None)  # the local sandbox needs no throttle; keep the default for amoCRM
     options.setdefault("ca_file", sb.get("ca_file"))

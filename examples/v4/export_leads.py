@@ -10,7 +10,7 @@ Run it: ``python examples/v4/export_leads.py --out leads.csv`` (or ``--out leads
 overrides the extension) ``[--sandbox JSON] [--tokens DIR]``. CSV has one row per lead: its fields,
 the contacts as ``name <phone>`` joined by ``; `` (main contact first) and one column per lead custom
 field (``cf:<name>``, values joined by ``; ``). JSON Lines has one object per lead with everything,
-contacts' custom fields included.
+contacts' custom fields included. Progress goes to stderr (a line every 2 s, and a summary).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from _env import connect, parser, sandbox_info
 from msgspec import UnsetType
 
 from amocrm import AmoClient
+from amocrm.progress import StreamProgress, track
 from amocrm.v4.models import Contact, FieldValues, Lead
 
 T = TypeVar("T")
@@ -60,13 +61,14 @@ def contact_ids(lead: Lead) -> list[int]:
 
 def read(client: AmoClient) -> tuple[list[Lead], dict[int, Contact]]:
     """Every lead (with its contacts' ids) and every contact they name, by id."""
-    leads = list(client.v4.leads.list(with_=["contacts"], page_size=PAGE))
+    leads = list(track(client.v4.leads.list(with_=["contacts"], page_size=PAGE), StreamProgress("leads", "read")))
     wanted = sorted({cid for lead in leads for cid in contact_ids(lead)})
     contacts: dict[int, Contact] = {}
-    for ids in chunks(wanted, PAGE):
-        for contact in client.v4.contacts.list(filter={"id": ids}, page_size=PAGE):
-            if isinstance(contact.id, int):
-                contacts[contact.id] = contact
+    found = (contact for ids in chunks(wanted, PAGE) for contact in
+             client.v4.contacts.list(filter={"id": ids}, page_size=PAGE))
+    for contact in track(found, StreamProgress("contacts", "read"), total=len(wanted)):
+        if isinstance(contact.id, int):
+            contacts[contact.id] = contact
     return leads, contacts
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from _env import connect, parser, sandbox_info
 
+from amocrm.progress import StreamProgress
 from amocrm.upsert import normalize_phone, upsert
 from amocrm.v4.fields import Email, Phone, Text
 from amocrm.v4.models import Contact
@@ -53,7 +54,9 @@ def main() -> None:
         rows = list(csv.DictReader(f))
     records = [contact_of(row) for row in rows]
     with sandbox_info(args.sandbox) as sb, connect(sb, args.tokens) as client:
-        result = upsert(client.v4.contacts, records, key="phone", dry_run=args.dry_run)
+        reading, saving = StreamProgress("contacts", "read"), StreamProgress("contacts", "saved")
+        result = upsert(client.v4.contacts, records, key="phone", dry_run=args.dry_run,  # progress on stderr
+                        progress=lambda p: (reading if p.stage == "read" else saving)(p))
     for row in result:
         line = f"record {row.index} (line {row.index + 2}): {row.status}"
         if row.id is not None:

@@ -4,7 +4,8 @@
 2. send the person there; amoCRM redirects the browser to the integration's redirect URI with
    ``?code=…&referer=…&state=…`` (here the sandbox's consent page answers at once, and the script
    reads the redirect from its ``Location`` header instead of a browser);
-3. parse the redirect (``parse_redirect``: the state must match, the account comes from ``referer``);
+3. parse the redirect (``parse_redirect``: the state must match, the account comes from ``referer``;
+   a redirect with another state is refused, which the script shows);
 4. exchange the code for tokens, stored in a ``FileTokenStorage`` (one 0600 JSON file per account);
 5. connect with ``OAuth2.from_storage`` and call ``GET /api/v4/account``.
 
@@ -22,7 +23,7 @@ from urllib.error import HTTPError
 from _env import parser, sandbox_info
 
 from amocrm import AmoClient, FileTokenStorage, OAuth2
-from amocrm.auth.onboarding import authorization_url, exchange_code
+from amocrm.auth.onboarding import RedirectError, authorization_url, exchange_code
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -53,6 +54,11 @@ def main() -> None:
         # 3. state checked (RedirectError for a stale or forged redirect), account read from referer
         grant = request.parse_redirect(redirected_to)
         print("authorized for", grant.domain)
+        forged = redirected_to.replace(f"state={request.state}", "state=someone-else")
+        try:  # a redirect that does not answer this request (stale, forged) is refused before any exchange
+            request.parse_redirect(forged)
+        except RedirectError as exc:
+            print("refused a redirect with another state:", exc)
         # 4. the single-use code for tokens, saved under the account's domain
         storage = FileTokenStorage(args.tokens or tempfile.mkdtemp(prefix="amocrm-tokens-"))
         exchange_code(grant, client_id=client_id, client_secret=secret, redirect_uri=redirect_uri,

@@ -42,13 +42,17 @@ def client(sb: Sandbox) -> Iterator[AmoClient]:
     c.close()
 
 
-def run(sb: Sandbox, script: str, *args: str | Path, cwd: Path, ok: bool = True) -> subprocess.CompletedProcess[str]:
+def run(sb: Sandbox, script: str, *args: str | Path, cwd: Path, ok: bool = True,
+        via_env: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run examples/v4/<script>.py with the sandbox given by --sandbox (or $AMOCRM_SANDBOX_INFO)."""
     info = dict(sb.info(), code=sb.mint_code())
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     env.pop("AMOCRM_SANDBOX_INFO", None)
-    result = subprocess.run([sys.executable, str(EXAMPLES / f"{script}.py"), "--sandbox", json.dumps(info),
-                             *(str(a) for a in args)], env=env, capture_output=True, text=True, timeout=120,
-                            cwd=str(cwd))
+    given = ["--sandbox", json.dumps(info)]
+    if via_env:
+        env["AMOCRM_SANDBOX_INFO"], given = json.dumps(info), []
+    result = subprocess.run([sys.executable, str(EXAMPLES / f"{script}.py"), *given, *(str(a) for a in args)],
+                            env=env, capture_output=True, text=True, timeout=120, cwd=str(cwd))
     assert "Traceback" not in result.stderr, result.stderr[-3000:]
     if ok:
         assert result.returncode == 0, result.stderr[-3000:]
@@ -76,8 +80,9 @@ def values(rec: dict[str, Any], field_id: int) -> list[Any]:
 
 def test_oauth(sb: Sandbox, tmp_path: Path) -> None:
     tokens = tmp_path / "tokens"
-    result = run(sb, "oauth", "--tokens", tokens, cwd=tmp_path)
+    result = run(sb, "oauth", "--tokens", tokens, cwd=tmp_path, via_env=True)
     assert "authorized for sandbox.amocrm.ru" in result.stdout
+    assert "refused a redirect with another state: the redirect's state does not match" in result.stdout
     assert f"account {SEED.ACCOUNT_ID} " in result.stdout
     stored = tokens / "sandbox.amocrm.ru.json"
     assert stat.S_IMODE(stored.stat().st_mode) == 0o600
@@ -87,6 +92,15 @@ def test_oauth(sb: Sandbox, tmp_path: Path) -> None:
     assert [r["status"] for r in requests(sb, "GET", "/oauth")] == [302]  # the consent step, not followed further
     [account] = requests(sb, "GET", "/api/v4/account")
     assert account["status"] == 200 and account["auth"] == "oauth"
+
+
+def test_a_script_without_a_sandbox_starts_its_own(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "AMOCRM_SANDBOX_INFO"}
+    env["PYTHONPATH"] = str(ROOT / "src")
+    result = subprocess.run([sys.executable, str(EXAMPLES / "oauth.py")], env=env, capture_output=True, text=True,
+                            timeout=120, cwd=str(tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"account {SEED.ACCOUNT_ID} Sandbox sandbox" in result.stdout
 
 
 # -- export ---------------------------------------------------------------------------------------
