@@ -140,7 +140,10 @@ def sync_events(client: AmoClient, state: dict[str, Any]) -> None:
         if leads.get(str(lead_id)) != new:
             leads[str(lead_id)] = new
             updated += 1
-    removed = [i for i in sorted(deleted) if i not in fresh and leads.pop(str(i), None) is not None]
+    removed: list[int] = []
+    for lead_id in sorted(deleted):
+        if lead_id not in fresh and leads.pop(str(lead_id), None) is not None:  # gone, and the list agrees
+            removed.append(lead_id)
     state["cursor"] = newest
     print(f"events since {cursor}: {events} for {len(touched)} leads; {updated} leads updated, "
           f"{len(removed)} removed {removed}; cursor {newest}")
