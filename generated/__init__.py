@@ -3,7 +3,7 @@
 """Code generated from spec/: one package per API version (v2, v4), importable as
 ``amocrm.<version>``, and ``_default`` (the default version, v2).
 
-Spec digest (sha256 over every spec file): 72206feb5aa3a7edea492a9987791f4d5df0bd5642dab6c741637529e4f165a4
+Spec digest (sha256 over every spec file): a46334d77c7c8c0b0362fc40d3da161002905a901095c5b7a7f0f2d6a5c46e6c
 """
 
-SPEC_SHA256 = "72206feb5aa3a7edea492a9987791f4d5df0bd5642dab6c741637529e4f165a4"
+SPEC_SHA256 = "a46334d77c7c8c0b0362fc40d3da161002905a901095c5b7a7f0f2d6a5c46e6c"
