@@ -319,3 +319,31 @@ def test_round_trip_on_a_lead_and_a_contact(client: AmoClient) -> None:
     notes.unpin("leads", pinned)
     assert notes.get("leads", pinned, with_=["is_pinned"]).is_pinned is False
     assert notes.get("leads", pinned).params_as(CommonNoteParams).text == "hello"
+
+
+# -- what an IDE sees -----------------------------------------------------------------------------
+def test_constructors_and_typed_params_complete_in_an_ide() -> None:
+    jedi = pytest.importorskip("jedi")
+    import sys
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[2] / "src"
+    env = jedi.create_environment(sys.executable, safe=False)
+
+    def complete(tail: str) -> set[str]:
+        source = "from amocrm.v4.models import Note, CallNoteParams\nnote = Note()\n" + tail
+        lines = source.splitlines()
+        script = jedi.Script(source, project=jedi.Project(src.parent, added_sys_path=[str(src)]), environment=env)
+        return {c.name_with_symbols for c in script.complete(len(lines), len(lines[-1]))}
+
+    assert {"common", "call_in", "call_out", "sms_in", "geolocation", "attachment", "build"} <= complete("Note.")
+    assert {"uniq=", "duration=", "source=", "phone=", "call_status=", "entity_id="} <= complete("Note.call_in(")
+    assert {"uniq", "duration", "call_status"} <= complete("note.params_as(CallNoteParams).")
+
+
+def test_a_subclass_of_note_reads_typed_params_too() -> None:
+    class MyNote(Note, kw_only=True):
+        pass
+
+    note = MyNote.sms_in(text="hi", phone="+7")
+    assert type(note) is MyNote and note.typed_params() == SmsNoteParams(text="hi", phone="+7")

@@ -527,10 +527,12 @@ def _wire_params(params: object, what: str) -> dict[str, Any] | None:
 
 
 def _models_class(model: type, name: str) -> Any:
-    """The class ``name`` of the module the note model was generated into (``CallNoteParams``)."""
-    found = getattr(sys.modules[model.__module__], name, None)
+    """The class ``name`` (``CallNoteParams``) of the module the note model's ``NoteParams`` was
+    generated into (so a subclass of ``Note`` defined elsewhere finds it too)."""
+    module = _struct_type(model, "params").__module__
+    found = getattr(sys.modules[module], name, None)
     if not isinstance(found, type):
-        raise TypeError(f"{model.__module__} has no class {name}")
+        raise TypeError(f"{module} has no class {name}")
     return found
 
 
