@@ -3,7 +3,7 @@
 """Code generated from spec/: one package per API version (v2, v4), importable as
 ``amocrm.<version>``, and ``_default`` (the default version, v2).
 
-Spec digest (sha256 over every spec file): a46334d77c7c8c0b0362fc40d3da161002905a901095c5b7a7f0f2d6a5c46e6c
+Spec digest (sha256 over every spec file): 7abdc2b34d26241943e8307638e77e149b837fe7e824b6c810ef5a632ec6a443
 """
 
-SPEC_SHA256 = "a46334d77c7c8c0b0362fc40d3da161002905a901095c5b7a7f0f2d6a5c46e6c"
+SPEC_SHA256 = "7abdc2b34d26241943e8307638e77e149b837fe7e824b6c810ef5a632ec6a443"

@@ -3,7 +3,7 @@
 """amoCRM API v4, generated from spec/v4/: ``models``, ``resources``, ``writes``, ``constants``.
 
 amoCRM API v4 (the current API).
-Spec digest (sha256 over spec/versions.yaml and spec/v4/): ee85e4c16d881d8cf7c881310928d3962274051d8f3b264a9579afedb2119643
+Spec digest (sha256 over spec/versions.yaml and spec/v4/): 83e4f187677bbfb47840a375ca71f8c80a0b2359cdd2ab968962a6a12de7b691
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from amocrm._core.profiles import Profile
 __all__ = ["PROFILE", "SPEC_SHA256", "VERSION"]
 
 VERSION = "v4"
-SPEC_SHA256 = "ee85e4c16d881d8cf7c881310928d3962274051d8f3b264a9579afedb2119643"
+SPEC_SHA256 = "83e4f187677bbfb47840a375ca71f8c80a0b2359cdd2ab968962a6a12de7b691"
 #: How this version writes, reports errors and authorises (spec/versions.yaml).
 PROFILE = Profile(
     id="v4",

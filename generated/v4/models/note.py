@@ -14,7 +14,7 @@ from . import common
 
 
 class NoteParams(AmoStruct, kw_only=True):
-    """The params of a note, every key of every note type (each applies to the types named in its description; the note types and their keys are listed on Note). One class because the type that says which keys apply, note_type, is a sibling of params, not inside it.
+    """The params of a note, every key of every note type (each applies to the types named in its description; the note types and their keys are listed on Note). One class because the type that says which keys apply, note_type, is a sibling of params, not inside it; Note.typed_params() gives the class of the note's type (CommonNoteParams, CallNoteParams...).
 
     Attributes:
         text: common, service_message, extended_service_message, geolocation, sms_in/out, message_cashier, invoice_paid, bill_paid, ai_result: the text.
