@@ -1203,7 +1203,7 @@ def _load_constants(root: Path, folder: Path) -> dict[str, Any]:
     for i, raw in enumerate(data.get("lists") or []):
         key = f"lists.{i}"
         raw = _mapping(raw, file, key)
-        _keys(raw, {"name", "description", "values"}, file, key)
+        _keys(raw, {"name", "description", "values", "literal"}, file, key)
         values: Any = raw.get("values")
         _need(
             isinstance(values, list) and all(isinstance(v, str) for v in values),
@@ -1216,6 +1216,9 @@ def _load_constants(root: Path, folder: Path) -> dict[str, Any]:
                 "name": _name(raw.get("name"), f"{key}.name", r"[A-Z][A-Z0-9_]*"),
                 "description": _string(raw.get("description"), file, f"{key}.description"),
                 "values": list(values),
+                "literal": None
+                if raw.get("literal") is None
+                else _name(raw.get("literal"), f"{key}.literal", r"[A-Z][A-Za-z0-9]*"),
             }
         )
     tables = []

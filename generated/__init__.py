@@ -3,7 +3,7 @@
 """Code generated from spec/: one package per API version (v2, v4), importable as
 ``amocrm.<version>``, and ``_default`` (the default version, v2).
 
-Spec digest (sha256 over every spec file): 72206feb5aa3a7edea492a9987791f4d5df0bd5642dab6c741637529e4f165a4
+Spec digest (sha256 over every spec file): 7abdc2b34d26241943e8307638e77e149b837fe7e824b6c810ef5a632ec6a443
 """
 
-SPEC_SHA256 = "72206feb5aa3a7edea492a9987791f4d5df0bd5642dab6c741637529e4f165a4"
+SPEC_SHA256 = "7abdc2b34d26241943e8307638e77e149b837fe7e824b6c810ef5a632ec6a443"

@@ -3,7 +3,7 @@
 """amoCRM API v4, generated from spec/v4/: ``models``, ``resources``, ``writes``, ``constants``.
 
 amoCRM API v4 (the current API).
-Spec digest (sha256 over spec/versions.yaml and spec/v4/): 9b1e6aa36711ddf5737ee761efa79c3dcceda35aa2931f98fe14f61726c18cae
+Spec digest (sha256 over spec/versions.yaml and spec/v4/): 83e4f187677bbfb47840a375ca71f8c80a0b2359cdd2ab968962a6a12de7b691
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from amocrm._core.profiles import Profile
 __all__ = ["PROFILE", "SPEC_SHA256", "VERSION"]
 
 VERSION = "v4"
-SPEC_SHA256 = "9b1e6aa36711ddf5737ee761efa79c3dcceda35aa2931f98fe14f61726c18cae"
+SPEC_SHA256 = "83e4f187677bbfb47840a375ca71f8c80a0b2359cdd2ab968962a6a12de7b691"
 #: How this version writes, reports errors and authorises (spec/versions.yaml).
 PROFILE = Profile(
     id="v4",

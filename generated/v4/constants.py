@@ -5,12 +5,14 @@
 from __future__ import annotations
 
 import enum
+from typing import Literal, TypeAlias
 
 __all__ = [
     "SystemStatus",
     "TaskType",
     "CallStatus",
     "NOTE_TYPES",
+    "NoteType",
     "CUSTOM_FIELD_TYPES",
     "WEBHOOK_SETTINGS",
     "STATUS_COLORS",
@@ -79,6 +81,26 @@ NOTE_TYPES: tuple[str, ...] = (
     "targeting_in",
     "targeting_out",
 )
+#: The note types that can be created (note_type); see Note for the params each takes.
+NoteType: TypeAlias = Literal[
+    "common",
+    "call_in",
+    "call_out",
+    "service_message",
+    "extended_service_message",
+    "geolocation",
+    "sms_in",
+    "sms_out",
+    "attachment",
+    "message_cashier",
+    "invoice_paid",
+    "bill_paid",
+    "ai_result",
+    "zoom_meeting",
+    "site_visit",
+    "targeting_in",
+    "targeting_out",
+]
 
 #: Custom field types (CustomField.type).
 CUSTOM_FIELD_TYPES: tuple[str, ...] = (

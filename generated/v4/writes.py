@@ -2524,7 +2524,7 @@ class NoteWrite(msgspec.Struct, gc=False):
     note_type: Any = UNSET
     """The note's type (common, call_in, call_out, service_message, sms_in, ...); set on create, never changed."""
     params: Any = UNSET
-    """The note's data; which keys apply depends on note_type (see the class docstring)."""
+    """The note's data, every key of every type; typed_params() gives the shape of its note_type (CommonNoteParams, CallNoteParams...)."""
     is_need_to_trigger_digital_pipeline: Any = UNSET
     """Let the note trigger digital pipeline rules (write only)."""
     request_id: Any = UNSET
@@ -2545,26 +2545,8 @@ def write_note(o: Note) -> NoteWrite:
         o.is_need_to_trigger_digital_pipeline,
         o.request_id,
     )
+    o._amo_write_hook(w)
     return w
-
-
-def write_note_many(items: list[Note]) -> list[NoteWrite]:
-    """The write forms of several Note objects (one comprehension, no call per object)."""
-    return [
-        NoteWrite(
-            o.id,
-            o.entity_id,
-            o.created_by,
-            o.created_at,
-            o.updated_at,
-            o.responsible_user_id,
-            o.note_type,
-            o.params,
-            o.is_need_to_trigger_digital_pipeline,
-            o.request_id,
-        )
-        for o in items
-    ]
 
 
 #: The fields of Note written as they are: how to read each, and its allowed types.

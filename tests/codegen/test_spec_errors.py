@@ -167,3 +167,19 @@ def test_cli_reports_the_error_and_exits_2(spec_copy: Path, tmp_path: Path, caps
     err = capsys.readouterr().err
     assert "spec/v2/entities/note.yaml: properties.text.x-flex: x-flex: list needs type: array" in err
     assert not out.exists()
+
+
+def test_list_literal_must_be_a_class_name(spec_copy: Path) -> None:
+    _edit(spec_copy / "v4" / "constants.yaml", "literal: NoteType", "literal: note_type")
+    err = _error(spec_copy)
+    assert err.file == "spec/v4/constants.yaml" and err.key.endswith(".literal")
+    assert "'note_type' does not match" in str(err)
+
+
+def test_list_literal_is_emitted_with_the_list() -> None:
+    import typing
+
+    from amocrm.v4 import constants
+
+    assert typing.get_args(constants.NoteType) == constants.NOTE_TYPES
+    assert "NoteType" in constants.__all__

@@ -25,6 +25,8 @@ from amocrm import (
 )
 from amocrm.constants import ElementType, NoteType
 from amocrm.models import UNSET, Contact, CustomField, Lead, Note, Task, to_write_item
+from amocrm.v4.models import CallNoteParams
+from amocrm.v4.models import Note as V4Note
 from amocrm.webhooks import WebhookError, WebhookPayload, parse_webhook
 
 
@@ -90,6 +92,10 @@ def run(*, subdomain: str, base_url: str, client_id: str, client_secret: str, re
         client.notes.save(note)
         client.tasks.save(task)
         assert to_write_item(lead)["id"] == lead_id
+        call = V4Note.call_out(uniq="typed-1", duration=5, source="usage", phone="+79990001122", entity_id=lead_id)
+        client.v4.notes.save(call, "leads")
+        assert isinstance(call.id, int)
+        assert client.v4.notes.get("leads", call.id).params_as(CallNoteParams).duration == 5
 
         try:
             client.leads.get(999_999_999)

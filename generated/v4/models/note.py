@@ -8,12 +8,13 @@ from typing import Any
 from msgspec import UNSET, UnsetType, field
 
 from amocrm.lib.base import AmoStruct
+from amocrm.lib.v4.mixins import NoteMixin
 
 from . import common
 
 
 class NoteParams(AmoStruct, kw_only=True):
-    """The params of a note, every key of every note type (each applies to the types named in its description; the note types and their keys are listed on Note). One class because the type that says which keys apply, note_type, is a sibling of params, not inside it.
+    """The params of a note, every key of every note type (each applies to the types named in its description; the note types and their keys are listed on Note). One class because the type that says which keys apply, note_type, is a sibling of params, not inside it; Note.typed_params() gives the class of the note's type (CommonNoteParams, CallNoteParams...).
 
     Attributes:
         text: common, service_message, extended_service_message, geolocation, sms_in/out, message_cashier, invoice_paid, bill_paid, ai_result: the text.
@@ -140,8 +141,289 @@ class NoteParams(AmoStruct, kw_only=True):
     """dropbox_attachment: the file name (read only)."""
 
 
-class Note(AmoStruct, kw_only=True):
-    """A note on a lead, contact, company or customer, /api/v4/{entity_type}/notes. What params holds depends on note_type (see NoteParams): common {text}; call_in, call_out {uniq, duration, source, link, phone, call_responsible, call_result, call_status}; service_message, extended_service_message {service, text}; geolocation {text, address, longitude, latitude}; sms_in, sms_out {text, phone}; attachment {file_uuid, version_uuid, file_name, original_name, is_drive_attachment}; message_cashier {status, text}; invoice_paid, bill_paid {service, text, icon_url}; ai_result {text, answer_id, talk_id, is_error}; zoom_meeting {conference, recordings}; site_visit {url}; targeting_in, targeting_out {service, campaign, contacts}; read only: amomail_message {income, from, to, subject, thread_id, message_id, content_summary, private, attach_cnt, delivery}, transaction {transaction_id}, dropbox_attachment {filename, link}, link_followed {url}.
+class CommonNoteParams(AmoStruct, kw_only=True):
+    """The params of a common note (note_type common); text is required.
+
+    Attributes:
+        text: The text (required).
+    """
+
+    text: str | UnsetType = UNSET
+    """The text (required)."""
+
+
+class CallNoteParams(AmoStruct, kw_only=True):
+    """The params of a call note (call_in, call_out); uniq, duration, source and phone are required.
+
+    Attributes:
+        uniq: The call's unique id (required).
+        duration: Duration in seconds (required).
+        source: The telephony service (required).
+        link: Recording URL.
+        phone: The phone number (required).
+        call_responsible: Who took the call (user id, phone or name).
+        call_result: The result text.
+        call_status: 1 left a message, 2 call back later, 3 not available, 4 talked, 5 wrong number, 6 no answer, 7 busy, 8 undefined (CallStatus).
+    """
+
+    uniq: str | UnsetType = UNSET
+    """The call's unique id (required)."""
+    duration: int | UnsetType = UNSET
+    """Duration in seconds (required)."""
+    source: str | UnsetType = UNSET
+    """The telephony service (required)."""
+    link: str | None | UnsetType = UNSET
+    """Recording URL."""
+    phone: str | UnsetType = UNSET
+    """The phone number (required)."""
+    call_responsible: str | int | None | UnsetType = UNSET
+    """Who took the call (user id, phone or name)."""
+    call_result: str | None | UnsetType = UNSET
+    """The result text."""
+    call_status: int | None | UnsetType = UNSET
+    """1 left a message, 2 call back later, 3 not available, 4 talked, 5 wrong number, 6 no answer, 7 busy, 8 undefined (CallStatus)."""
+
+
+class ServiceMessageNoteParams(AmoStruct, kw_only=True):
+    """The params of a service message (service_message, extended_service_message); both keys are required.
+
+    Attributes:
+        service: The service's name (required).
+        text: The text (required).
+    """
+
+    service: str | UnsetType = UNSET
+    """The service's name (required)."""
+    text: str | UnsetType = UNSET
+    """The text (required)."""
+
+
+class GeolocationNoteParams(AmoStruct, kw_only=True):
+    """The params of a geolocation note (geolocation); every key is required.
+
+    Attributes:
+        text: The text (required).
+        address: The address (required).
+        longitude: Longitude (required).
+        latitude: Latitude (required).
+    """
+
+    text: str | UnsetType = UNSET
+    """The text (required)."""
+    address: str | UnsetType = UNSET
+    """The address (required)."""
+    longitude: str | UnsetType = UNSET
+    """Longitude (required)."""
+    latitude: str | UnsetType = UNSET
+    """Latitude (required)."""
+
+
+class SmsNoteParams(AmoStruct, kw_only=True):
+    """The params of an SMS note (sms_in, sms_out); both keys are required.
+
+    Attributes:
+        text: The text (required).
+        phone: The phone number (required).
+    """
+
+    text: str | UnsetType = UNSET
+    """The text (required)."""
+    phone: str | UnsetType = UNSET
+    """The phone number (required)."""
+
+
+class AttachmentNoteParams(AmoStruct, kw_only=True):
+    """The params of a file note (attachment); file_uuid and file_name are required.
+
+    Attributes:
+        file_uuid: The drive file's uuid (required).
+        version_uuid: The file version (the latest when left out).
+        file_name: The file name (required).
+        original_name: The original file name.
+        is_drive_attachment: Whether the file is on the drive.
+    """
+
+    file_uuid: str | UnsetType = UNSET
+    """The drive file's uuid (required)."""
+    version_uuid: str | UnsetType = UNSET
+    """The file version (the latest when left out)."""
+    file_name: str | UnsetType = UNSET
+    """The file name (required)."""
+    original_name: str | UnsetType = UNSET
+    """The original file name."""
+    is_drive_attachment: bool | UnsetType = UNSET
+    """Whether the file is on the drive."""
+
+
+class MessageCashierNoteParams(AmoStruct, kw_only=True):
+    """The params of a cashier message (message_cashier); both keys are required.
+
+    Attributes:
+        status: created, shown or canceled (required).
+        text: The text (required).
+    """
+
+    status: str | UnsetType = UNSET
+    """created, shown or canceled (required)."""
+    text: str | UnsetType = UNSET
+    """The text (required)."""
+
+
+class PaymentNoteParams(AmoStruct, kw_only=True):
+    """The params of a payment note (invoice_paid, bill_paid); service and text are required.
+
+    Attributes:
+        service: The service's name (required).
+        text: The text (required).
+        icon_url: Icon URL.
+    """
+
+    service: str | UnsetType = UNSET
+    """The service's name (required)."""
+    text: str | UnsetType = UNSET
+    """The text (required)."""
+    icon_url: str | UnsetType = UNSET
+    """Icon URL."""
+
+
+class AiResultNoteParams(AmoStruct, kw_only=True):
+    """The params of an AI result note (ai_result); text is required.
+
+    Attributes:
+        text: The text (required).
+        answer_id: The answer's id.
+        talk_id: The talk's id.
+        is_error: Whether the AI failed.
+    """
+
+    text: str | UnsetType = UNSET
+    """The text (required)."""
+    answer_id: int | str | UnsetType = UNSET
+    """The answer's id."""
+    talk_id: int | UnsetType = UNSET
+    """The talk's id."""
+    is_error: bool | UnsetType = UNSET
+    """Whether the AI failed."""
+
+
+class ZoomMeetingNoteParams(AmoStruct, kw_only=True):
+    """The params of a Zoom meeting note (zoom_meeting); nothing is required.
+
+    Attributes:
+        conference: The conference.
+        recordings: The recordings.
+    """
+
+    conference: dict[str, Any] | None | UnsetType = UNSET
+    """The conference."""
+    recordings: list[dict[str, Any]] | None | UnsetType = UNSET
+    """The recordings."""
+
+
+class SiteVisitNoteParams(AmoStruct, kw_only=True):
+    """The params of a site visit note (site_visit); url is required.
+
+    Attributes:
+        url: The page (required).
+    """
+
+    url: str | UnsetType = UNSET
+    """The page (required)."""
+
+
+class TargetingNoteParams(AmoStruct, kw_only=True):
+    """The params of a targeting note (targeting_in, targeting_out); service is required.
+
+    Attributes:
+        service: facebook, vkontakte, mailchimp or adwords (required).
+        campaign: The campaign.
+        contacts: The contacts concerned.
+    """
+
+    service: str | UnsetType = UNSET
+    """facebook, vkontakte, mailchimp or adwords (required)."""
+    campaign: str | None | UnsetType = UNSET
+    """The campaign."""
+    contacts: list[Any] | dict[str, Any] | None | UnsetType = UNSET
+    """The contacts concerned."""
+
+
+class AmomailMessageNoteParams(AmoStruct, kw_only=True):
+    """The params of a mail note (amomail_message; read only: such notes are not created through the API).
+
+    Attributes:
+        income: Whether it is incoming.
+        from_: The sender.
+        to: The recipient.
+        subject: The subject.
+        thread_id: The thread.
+        message_id: The message.
+        content_summary: The beginning of the text.
+        private: Whether it is private.
+        attach_cnt: Number of attachments.
+        delivery: Delivery status.
+    """
+
+    income: bool | UnsetType = UNSET
+    """Whether it is incoming."""
+    from_: dict[str, Any] | str | None | UnsetType = field(name="from", default=UNSET)
+    """The sender."""
+    to: dict[str, Any] | str | None | UnsetType = UNSET
+    """The recipient."""
+    subject: str | UnsetType = UNSET
+    """The subject."""
+    thread_id: int | UnsetType = UNSET
+    """The thread."""
+    message_id: int | UnsetType = UNSET
+    """The message."""
+    content_summary: str | UnsetType = UNSET
+    """The beginning of the text."""
+    private: bool | UnsetType = UNSET
+    """Whether it is private."""
+    attach_cnt: int | UnsetType = UNSET
+    """Number of attachments."""
+    delivery: dict[str, Any] | None | UnsetType = UNSET
+    """Delivery status."""
+
+
+class TransactionNoteParams(AmoStruct, kw_only=True):
+    """The params of a transaction note (transaction; read only).
+
+    Attributes:
+        transaction_id: The transaction.
+    """
+
+    transaction_id: int | UnsetType = UNSET
+    """The transaction."""
+
+
+class DropboxAttachmentNoteParams(AmoStruct, kw_only=True):
+    """The params of a Dropbox file note (dropbox_attachment; read only).
+
+    Attributes:
+        filename: The file name.
+        link: The file link.
+    """
+
+    filename: str | UnsetType = UNSET
+    """The file name."""
+    link: str | None | UnsetType = UNSET
+    """The file link."""
+
+
+class LinkFollowedNoteParams(AmoStruct, kw_only=True):
+    """The params of a followed-link note (link_followed; read only).
+
+    Attributes:
+        url: The page.
+    """
+
+    url: str | UnsetType = UNSET
+    """The page."""
+
+
+class Note(NoteMixin, AmoStruct, kw_only=True):
+    """A note on a lead, contact, company or customer, /api/v4/{entity_type}/notes. What params holds depends on note_type; build a note with the constructor of its type (Note.common(text=...), Note.call_in(...), ...; Note.build(note_type, params) for any type) and read its params typed with typed_params() or params_as(CallNoteParams); save() refuses params a type does not take, and required ones left out, before anything is sent (see amocrm.lib.v4.notes). Types and keys: common {text}; call_in, call_out {uniq, duration, source, link, phone, call_responsible, call_result, call_status}; service_message, extended_service_message {service, text}; geolocation {text, address, longitude, latitude}; sms_in, sms_out {text, phone}; attachment {file_uuid, version_uuid, file_name, original_name, is_drive_attachment}; message_cashier {status, text}; invoice_paid, bill_paid {service, text, icon_url}; ai_result {text, answer_id, talk_id, is_error}; zoom_meeting {conference, recordings}; site_visit {url}; targeting_in, targeting_out {service, campaign, contacts}; read only: amomail_message {income, from, to, subject, thread_id, message_id, content_summary, private, attach_cnt, delivery}, transaction {transaction_id}, dropbox_attachment {filename, link}, link_followed {url}.
 
     Attributes:
         id: Note id; set on update (save() PATCHes objects that have one), absent on create.
@@ -153,7 +435,7 @@ class Note(AmoStruct, kw_only=True):
         responsible_user_id: Responsible user id.
         group_id: Group of the responsible user.
         note_type: The note's type (common, call_in, call_out, service_message, sms_in, ...); set on create, never changed.
-        params: The note's data; which keys apply depends on note_type (see the class docstring).
+        params: The note's data, every key of every type; typed_params() gives the shape of its note_type (CommonNoteParams, CallNoteParams...).
         is_editable: Whether the note can be changed.
         is_pinned: with=is_pinned: whether the note is pinned (pin/unpin change it).
         account_id: Account id.
@@ -181,7 +463,7 @@ class Note(AmoStruct, kw_only=True):
     note_type: str | UnsetType = UNSET
     """The note's type (common, call_in, call_out, service_message, sms_in, ...); set on create, never changed."""
     params: NoteParams | UnsetType = UNSET
-    """The note's data; which keys apply depends on note_type (see the class docstring)."""
+    """The note's data, every key of every type; typed_params() gives the shape of its note_type (CommonNoteParams, CallNoteParams...)."""
     is_editable: bool | UnsetType = UNSET
     """Whether the note can be changed."""
     is_pinned: bool | UnsetType = UNSET

@@ -462,7 +462,7 @@ class NotesResource(SyncResource):
         batch_size: int | None = None,
         continue_on_error: bool = False,
     ) -> SaveResult:
-        """Create the new notes (POST; each names its entity_id, note_type and params) and update those with an id (PATCH, only the fields changed since read); ids are written back by request_id.
+        """Create the new notes (POST; each names its entity_id, note_type and params) and update those with an id (PATCH, only the fields changed since read); ids are written back by request_id. Params that do not fit the note type are refused with ConfigError before anything is sent (Note.common(), Note.call_in()... build them typed).
 
         ``POST, PATCH /api/v4/{entity_type}/notes``.
 

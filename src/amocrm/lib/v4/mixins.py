@@ -1,7 +1,8 @@
 """Model helpers of API v4, mixed into the generated classes (the spec names them in ``x-mixins``).
 
 ``CustomFieldsMixin`` is for the models with ``custom_fields_values`` (leads, contacts, companies,
-customers, catalog elements, segments); ``TagsMixin`` for the models with ``_embedded.tags``.
+customers, catalog elements, segments); ``TagsMixin`` for the models with ``_embedded.tags``;
+``NoteMixin`` for notes (typed params per note type, see :mod:`amocrm.lib.v4.notes`).
 
 Each mixin is a field-less msgspec Struct; the attributes the helpers use are declared for type
 checkers only. Nested objects are built with the classes of the concrete model's own fields, so the
@@ -12,8 +13,9 @@ helpers work for models generated into another package too. Every change is an a
 from __future__ import annotations
 
 import datetime
+import sys
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar, overload
 
@@ -39,17 +41,38 @@ from amocrm.lib.v4.fields import (
     Text,
     builder_for,
 )
+from amocrm.lib.v4.notes import NOTE_SHAPES, NoteShape, NoteType, check_note_params
 
 if TYPE_CHECKING:
     from msgspec import UnsetType
     from typing_extensions import Self
 
     from amocrm.v4.models.common import FieldValues, Tag
+    from amocrm.v4.models.note import (
+        AiResultNoteParams,
+        AmomailMessageNoteParams,
+        AttachmentNoteParams,
+        CallNoteParams,
+        CommonNoteParams,
+        DropboxAttachmentNoteParams,
+        GeolocationNoteParams,
+        LinkFollowedNoteParams,
+        MessageCashierNoteParams,
+        NoteParams,
+        PaymentNoteParams,
+        ServiceMessageNoteParams,
+        SiteVisitNoteParams,
+        SmsNoteParams,
+        TargetingNoteParams,
+        TransactionNoteParams,
+        ZoomMeetingNoteParams,
+    )
 
-__all__ = ["CustomFieldsMixin", "FieldRef", "PlainValue", "TagsMixin"]
+__all__ = ["AnyNoteParams", "CustomFieldsMixin", "FieldRef", "NoteMixin", "PlainValue", "TagsMixin"]
 
 ValueT = TypeVar("ValueT")
 ItemT = TypeVar("ItemT")
+ParamsT = TypeVar("ParamsT", bound=msgspec.Struct)
 
 #: A custom field named by its id (int), its code or its name (str; names only for fields the
 #: object already holds, matched case-insensitively).
@@ -467,3 +490,291 @@ class TagsMixin(msgspec.Struct, kw_only=True):
             if tags or _set(getattr(self, attr)) is not None:
                 setattr(self, attr, tags if tags else UNSET)
 
+
+
+# -- notes ---------------------------------------------------------------------------------------
+#: What :meth:`NoteMixin.typed_params` returns: the params class of the note's type, or the plain
+#: ``NoteParams`` (every key) for a type without one (system notes: ``lead_status_changed``...).
+AnyNoteParams: TypeAlias = "CommonNoteParams | CallNoteParams | ServiceMessageNoteParams | GeolocationNoteParams | SmsNoteParams | AttachmentNoteParams | MessageCashierNoteParams | PaymentNoteParams | AiResultNoteParams | ZoomMeetingNoteParams | SiteVisitNoteParams | TargetingNoteParams | AmomailMessageNoteParams | TransactionNoteParams | DropboxAttachmentNoteParams | LinkFollowedNoteParams | NoteParams"  # noqa: E501
+
+#: ``__dict__`` key: the note is being written by a path that names it (``notes.update(..., id, note)``).
+_NOTE_BY_PATH = "__amo_note_by_path__"
+
+
+def _given(**params: Any) -> dict[str, Any]:
+    """The params passed (``UNSET`` ones left out)."""
+    return {k: v for k, v in params.items() if v is not UNSET}
+
+
+def _wire_params(params: object, what: str) -> dict[str, Any] | None:
+    """``params`` (a mapping of wire keys, a params Struct, ``None``/``UNSET``) as ``{wire key: value}``."""
+    if params is None or params is UNSET:
+        return None
+    if isinstance(params, msgspec.Struct):
+        out: dict[str, Any] = {}
+        for f in msgspec.structs.fields(params):
+            value = getattr(params, f.name)
+            if value is not UNSET:
+                out[f.encode_name] = value
+        return out
+    if isinstance(params, Mapping):
+        mapping = typing.cast("Mapping[object, Any]", params)
+        bad = next((k for k in mapping if not isinstance(k, str)), None)
+        if bad is not None:
+            raise ConfigError(f"{what}.params: keys must be str, got {type(bad).__name__} {bad!r}")
+        return {str(k): v for k, v in mapping.items()}
+    raise ConfigError(f"{what}.params: expected a mapping or a params object, got {type(params).__name__}")
+
+
+def _models_class(model: type, name: str) -> Any:
+    """The class ``name`` (``CallNoteParams``) of the module the note model's ``NoteParams`` was
+    generated into (so a subclass of ``Note`` defined elsewhere finds it too)."""
+    module = _struct_type(model, "params").__module__
+    found = getattr(sys.modules[module], name, None)
+    if not isinstance(found, type):
+        raise TypeError(f"{module} has no class {name}")
+    return found
+
+
+def _entity_id(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{what}.entity_id: expected a positive int, got {type(value).__name__} {value!r}")
+    return value
+
+
+class NoteMixin(msgspec.Struct, kw_only=True):
+    """Typed params per ``note_type``.
+
+    Build a note with the constructor of its type -- ``Note.common(text=...)``,
+    ``Note.call_in(uniq=..., duration=..., source=..., phone=...)``, ``Note.sms_out(...)``... -- or
+    ``Note.build(note_type, params)`` for any writable type; each checks the params at once.
+    ``typed_params()`` reads them as the class of the note's type (``CallNoteParams`` for a
+    ``call_in`` note), ``params_as(CallNoteParams)`` as the class you expect.
+
+    A save checks every note before anything is sent (:func:`~amocrm.lib.v4.notes.check_note_params`):
+    a new note needs a writable ``note_type`` and its required params, and any note may carry only
+    the keys of its type; :class:`~amocrm.errors.ConfigError` names the type and the key.
+    """
+
+    if TYPE_CHECKING:
+        id: int | UnsetType
+        entity_id: int | UnsetType
+        note_type: str | UnsetType
+        params: NoteParams | UnsetType
+
+    # -- building --------------------------------------------------------------------------------
+    @classmethod
+    def build(cls, note_type: NoteType, params: Mapping[str, Any] | msgspec.Struct | None = None, *,
+              entity_id: int | None = None) -> Self:
+        """A new note of ``note_type`` with ``params`` (wire keys -> values, or a params object such as
+        ``CallNoteParams(...)``), on the entity ``entity_id`` when given (``save_for`` takes it from
+        the path). ``ConfigError`` names the type and the key when the params do not fit the type."""
+        what = f"{cls.__name__}({note_type!r})"
+        wire = _wire_params(params, what)
+        known = NOTE_SHAPES.get(note_type)
+        if isinstance(params, msgspec.Struct) and known is not None:
+            expected = (_struct_type(cls, "params").__name__, known.params_class)
+            if type(params).__name__ not in expected:
+                raise ConfigError(f"{what}.params: {note_type} notes take {known.params_class}, "
+                                  f"not {type(params).__name__}")
+        check_note_params(note_type, wire, create=True, what=what)
+        try:
+            value = msgspec.convert(wire or {}, _struct_type(cls, "params"))
+        except msgspec.ValidationError as exc:
+            raise ConfigError(f"{what}.params: {exc}") from None
+        new: Callable[[], Self] = typing.cast("Callable[[], Self]", cls)  # the model: every field has a default
+        note = new()
+        note.note_type = note_type
+        note.params = value
+        if entity_id is not None:
+            note.entity_id = _entity_id(entity_id, what)
+        return note
+
+    @classmethod
+    def common(cls, *, text: str, entity_id: int | None = None) -> Self:
+        """A common (text) note."""
+        return cls.build("common", {"text": text}, entity_id=entity_id)
+
+    @classmethod
+    def call_in(cls, *, uniq: str, duration: int, source: str, phone: str,
+                link: str | None | UnsetType = UNSET, call_responsible: str | int | None | UnsetType = UNSET,
+                call_result: str | None | UnsetType = UNSET, call_status: int | None | UnsetType = UNSET,
+                entity_id: int | None = None) -> Self:
+        """An incoming call: its unique id, duration (seconds), telephony service and phone; the
+        recording ``link``, who took it, the result and ``call_status`` (1..8, ``CallStatus``) optional."""
+        return cls.build("call_in", _given(uniq=uniq, duration=duration, source=source, phone=phone, link=link,
+                                           call_responsible=call_responsible, call_result=call_result,
+                                           call_status=call_status), entity_id=entity_id)
+
+    @classmethod
+    def call_out(cls, *, uniq: str, duration: int, source: str, phone: str,
+                 link: str | None | UnsetType = UNSET, call_responsible: str | int | None | UnsetType = UNSET,
+                 call_result: str | None | UnsetType = UNSET, call_status: int | None | UnsetType = UNSET,
+                 entity_id: int | None = None) -> Self:
+        """An outgoing call (the keys of :meth:`call_in`)."""
+        return cls.build("call_out", _given(uniq=uniq, duration=duration, source=source, phone=phone, link=link,
+                                            call_responsible=call_responsible, call_result=call_result,
+                                            call_status=call_status), entity_id=entity_id)
+
+    @classmethod
+    def service_message(cls, *, service: str, text: str, entity_id: int | None = None) -> Self:
+        """A message from a service (an integration): its name and the text."""
+        return cls.build("service_message", {"service": service, "text": text}, entity_id=entity_id)
+
+    @classmethod
+    def extended_service_message(cls, *, service: str, text: str, entity_id: int | None = None) -> Self:
+        """An extended service message (the keys of :meth:`service_message`)."""
+        return cls.build("extended_service_message", {"service": service, "text": text}, entity_id=entity_id)
+
+    @classmethod
+    def geolocation(cls, *, text: str, address: str, longitude: str | float, latitude: str | float,
+                    entity_id: int | None = None) -> Self:
+        """A place: a text, the address and its coordinates (numbers are sent as strings)."""
+        return cls.build("geolocation", {"text": text, "address": address, "longitude": _coord(longitude),
+                                         "latitude": _coord(latitude)}, entity_id=entity_id)
+
+    @classmethod
+    def sms_in(cls, *, text: str, phone: str, entity_id: int | None = None) -> Self:
+        """An incoming SMS: its text and the phone it came from."""
+        return cls.build("sms_in", {"text": text, "phone": phone}, entity_id=entity_id)
+
+    @classmethod
+    def sms_out(cls, *, text: str, phone: str, entity_id: int | None = None) -> Self:
+        """An outgoing SMS: its text and the phone it went to."""
+        return cls.build("sms_out", {"text": text, "phone": phone}, entity_id=entity_id)
+
+    @classmethod
+    def attachment(cls, *, file_uuid: str, file_name: str, version_uuid: str | UnsetType = UNSET,
+                   original_name: str | UnsetType = UNSET, is_drive_attachment: bool | UnsetType = UNSET,
+                   entity_id: int | None = None) -> Self:
+        """A file of the account's drive: its uuid and name (the latest version unless ``version_uuid``)."""
+        return cls.build("attachment", _given(file_uuid=file_uuid, file_name=file_name, version_uuid=version_uuid,
+                                              original_name=original_name,
+                                              is_drive_attachment=is_drive_attachment), entity_id=entity_id)
+
+    @classmethod
+    def message_cashier(cls, *, status: Literal["created", "shown", "canceled"], text: str,
+                        entity_id: int | None = None) -> Self:
+        """A cashier message: its status and text."""
+        return cls.build("message_cashier", {"status": status, "text": text}, entity_id=entity_id)
+
+    @classmethod
+    def invoice_paid(cls, *, service: str, text: str, icon_url: str | UnsetType = UNSET,
+                     entity_id: int | None = None) -> Self:
+        """A paid invoice: the payment service, a text and an icon."""
+        return cls.build("invoice_paid", _given(service=service, text=text, icon_url=icon_url), entity_id=entity_id)
+
+    @classmethod
+    def bill_paid(cls, *, service: str, text: str, icon_url: str | UnsetType = UNSET,
+                  entity_id: int | None = None) -> Self:
+        """A paid bill (the keys of :meth:`invoice_paid`)."""
+        return cls.build("bill_paid", _given(service=service, text=text, icon_url=icon_url), entity_id=entity_id)
+
+    @classmethod
+    def ai_result(cls, *, text: str, answer_id: int | str | UnsetType = UNSET, talk_id: int | UnsetType = UNSET,
+                  is_error: bool | UnsetType = UNSET, entity_id: int | None = None) -> Self:
+        """The result of an AI answer: its text, the answer and talk ids, whether it failed."""
+        return cls.build("ai_result", _given(text=text, answer_id=answer_id, talk_id=talk_id, is_error=is_error),
+                         entity_id=entity_id)
+
+    @classmethod
+    def zoom_meeting(cls, *, conference: Mapping[str, Any] | None | UnsetType = UNSET,
+                     recordings: list[dict[str, Any]] | None | UnsetType = UNSET,
+                     entity_id: int | None = None) -> Self:
+        """A Zoom meeting: the conference and its recordings."""
+        conf = dict(conference) if isinstance(conference, Mapping) else conference
+        return cls.build("zoom_meeting", _given(conference=conf, recordings=recordings), entity_id=entity_id)
+
+    @classmethod
+    def site_visit(cls, *, url: str, entity_id: int | None = None) -> Self:
+        """A visit of a page of your site."""
+        return cls.build("site_visit", {"url": url}, entity_id=entity_id)
+
+    @classmethod
+    def targeting_in(cls, *, service: str, campaign: str | None | UnsetType = UNSET,
+                     contacts: list[Any] | dict[str, Any] | None | UnsetType = UNSET,
+                     entity_id: int | None = None) -> Self:
+        """Added to an ad audience: the service (facebook, vkontakte, mailchimp, adwords), the campaign."""
+        return cls.build("targeting_in", _given(service=service, campaign=campaign, contacts=contacts),
+                         entity_id=entity_id)
+
+    @classmethod
+    def targeting_out(cls, *, service: str, campaign: str | None | UnsetType = UNSET,
+                      contacts: list[Any] | dict[str, Any] | None | UnsetType = UNSET,
+                      entity_id: int | None = None) -> Self:
+        """Removed from an ad audience (the keys of :meth:`targeting_in`)."""
+        return cls.build("targeting_out", _given(service=service, campaign=campaign, contacts=contacts),
+                         entity_id=entity_id)
+
+    # -- reading ---------------------------------------------------------------------------------
+    @property
+    def note_shape(self) -> NoteShape | None:
+        """What the params of this note's type hold (:data:`~amocrm.lib.v4.notes.NOTE_SHAPES`);
+        ``None`` for a system type without a params class."""
+        code = self.note_type
+        return NOTE_SHAPES.get(code) if isinstance(code, str) else None
+
+    def typed_params(self) -> AnyNoteParams:
+        """The params as the class of this note's type: ``CommonNoteParams`` for ``common``,
+        ``CallNoteParams`` for ``call_in``/``call_out``... (keys of other types are left out; they stay
+        on ``params``). A type without a class gives the ``NoteParams`` as they are. Narrow the result
+        with ``isinstance``, or use :meth:`params_as`."""
+        params_cls = _struct_type(type(self), "params")
+        raw: Any = self.params
+        shape = self.note_shape
+        if shape is None:
+            if raw is UNSET or raw is None:
+                return typing.cast("NoteParams", params_cls())
+            if isinstance(raw, msgspec.Struct):
+                return typing.cast("NoteParams", raw)
+            raw = _wire_params(raw, type(self).__name__) or {}
+            return typing.cast("NoteParams", msgspec.convert(raw, params_cls))
+        wire = _wire_params(raw, type(self).__name__) or {}
+        picked = {k: v for k, v in wire.items() if k in shape.keys}
+        try:
+            out: AnyNoteParams = msgspec.convert(picked, _models_class(type(self), shape.params_class))
+        except msgspec.ValidationError as exc:
+            raise ConfigError(f"{type(self).__name__} ({shape.note_type}).params: {exc}") from None
+        return out
+
+    def params_as(self, kind: type[ParamsT]) -> ParamsT:
+        """The params as ``kind`` (``note.params_as(CallNoteParams).duration``); ``ConfigError`` when
+        this note's type reads its params as another class."""
+        got = self.typed_params()
+        if not isinstance(got, kind):
+            code = self.note_type if isinstance(self.note_type, str) else "untyped"
+            raise ConfigError(f"{type(self).__name__}: the params of a {code} note read as "
+                              f"{type(got).__name__}, not {kind.__name__}")
+        return got
+
+    # -- writing ---------------------------------------------------------------------------------
+    def _amo_prepare_write(self) -> None:
+        """Called when the note is passed to an operation that names it by path (``update``): its
+        params are checked as an update's (only the keys given)."""
+        state: dict[str, Any] = getattr(self, "__dict__")  # noqa: B009 - typed as a read-only proxy
+        state[_NOTE_BY_PATH] = True
+
+    def _amo_write_hook(self, item: Any) -> None:
+        """Called by the generated writer before anything is sent: refuse params that do not fit
+        the note type (see :func:`~amocrm.lib.v4.notes.check_note_params`)."""
+        state: dict[str, Any] = getattr(self, "__dict__")  # noqa: B009 - typed as a read-only proxy
+        by_path = bool(state.pop(_NOTE_BY_PATH, False))
+        changed = changed_fields(self)
+        if changed is not None and not changed & {"params", "note_type"}:
+            return
+        ident: Any = self.id
+        create = (ident is UNSET or ident is None) and not by_path
+        params: Any = self.params
+        if not create and (params is UNSET or (changed is not None and "params" not in changed)):
+            return
+        what = type(self).__name__ if ident is UNSET or ident is None else f"{type(self).__name__} {ident}"
+        try:
+            check_note_params(self.note_type, _wire_params(params, what), create=create, what=what)
+        except ConfigError as exc:
+            raise ConfigError(f"{exc}; nothing was sent") from None
+
+
+def _coord(value: str | float) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ConfigError(f"geolocation: coordinates are str or numbers, got {type(value).__name__} {value!r}")
+    return value if isinstance(value, str) else repr(value)
