@@ -2,8 +2,8 @@
 # pyright: reportUnusedImport=false, reportIncompatibleVariableOverride=false
 """amoCRM API v2, generated from spec/v2/: ``models``, ``resources``, ``writes``, ``constants``.
 
-amoCRM API v2 (limited vendor support; the seed library's API). The default version: ``client.leads`` is ``client.v2.leads``.
-Spec digest (sha256 over spec/versions.yaml and spec/v2/): 6f8262c6133b55e3f4b1c8ef83f417ef211066c328018432c857f9735114707e
+amoCRM API v2 (limited vendor support; the seed library's API).
+Spec digest (sha256 over spec/versions.yaml and spec/v2/): 22f06ca8fb1c84ea10dd8388c8a4fec957c5fac13ff3c4331a0911fc21aeeb42
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from amocrm._core.profiles import Profile
 __all__ = ["PROFILE", "SPEC_SHA256", "VERSION"]
 
 VERSION = "v2"
-SPEC_SHA256 = "6f8262c6133b55e3f4b1c8ef83f417ef211066c328018432c857f9735114707e"
+SPEC_SHA256 = "22f06ca8fb1c84ea10dd8388c8a4fec957c5fac13ff3c4331a0911fc21aeeb42"
 #: How this version writes, reports errors and authorises (spec/versions.yaml).
 PROFILE = Profile(
     id="v2",

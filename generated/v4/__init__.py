@@ -2,8 +2,8 @@
 # pyright: reportUnusedImport=false, reportIncompatibleVariableOverride=false
 """amoCRM API v4, generated from spec/v4/: ``models``, ``resources``, ``writes``, ``constants``.
 
-amoCRM API v4 (the current API).
-Spec digest (sha256 over spec/versions.yaml and spec/v4/): 9b1e6aa36711ddf5737ee761efa79c3dcceda35aa2931f98fe14f61726c18cae
+amoCRM API v4 (the current API). The default version: ``client.leads`` is ``client.v4.leads``.
+Spec digest (sha256 over spec/versions.yaml and spec/v4/): 95c80365c28c4ccaafb6ca483ce2be8765356be1996da20987693a9e2c66ddde
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from amocrm._core.profiles import Profile
 __all__ = ["PROFILE", "SPEC_SHA256", "VERSION"]
 
 VERSION = "v4"
-SPEC_SHA256 = "9b1e6aa36711ddf5737ee761efa79c3dcceda35aa2931f98fe14f61726c18cae"
+SPEC_SHA256 = "95c80365c28c4ccaafb6ca483ce2be8765356be1996da20987693a9e2c66ddde"
 #: How this version writes, reports errors and authorises (spec/versions.yaml).
 PROFILE = Profile(
     id="v4",

@@ -46,10 +46,10 @@ def fields(out: str, account_json: str | None, use_sandbox: bool, subdomain: str
             from amocrm.testing import client_for
 
             with Sandbox(rate_limit=None) as sb, client_for(sb) as client:
-                account, source = client.account.get(with_=["custom_fields"]), "the bundled sandbox"
+                account, source = client.v2.account.get(with_=["custom_fields"]), "the bundled sandbox"
         else:
             with make_client(subdomain, base_url, token, storage_dir, ca_file, throttle_value(throttle)) as client:
-                account, source = client.account.get(with_=["custom_fields"]), f"account {client.domain}"
+                account, source = client.v2.account.get(with_=["custom_fields"]), f"account {client.domain}"
         specs = field_specs(account)
     except AccountSourceError as exc:
         fail(str(exc))

@@ -10,11 +10,11 @@ fields with precise types, and ``fields(model)`` to get one::
 ``--version v4`` reads ``GET /api/v4/{leads,contacts,companies,customers}/custom_fields`` (every
 page) and writes a module for the API v4 models (``amocrm.v4.models``, or ``--models MODULE``) that
 reads and writes ``custom_fields_values`` through their helpers (``get_value``/``set_value`` with the
-builders of ``amocrm.lib.v4.fields``). ``--version v2`` (the default for now, see
-``DEFAULT_VERSION``) reads ``GET /api/v2/account?with=custom_fields`` and writes one for the v2
-models (``amocrm.models``). Sources: ``AmoClient`` with a token, a saved JSON, or the bundled sandbox.
+builders of ``amocrm.lib.v4.fields``); it is the default (``DEFAULT_VERSION``, the SDK's default
+version). ``--version v2`` reads ``GET /api/v2/account?with=custom_fields`` and writes one for the v2
+models (``amocrm.v2.models``). Sources: ``AmoClient`` with a token, a saved JSON, or the bundled sandbox.
 
-The generated module imports only the public API (``amocrm.models`` or ``amocrm.v4.models`` and
+The generated module imports only the public API (``amocrm.v2.models`` or ``amocrm.v4.models`` and
 ``amocrm.lib.v4.fields``); output is deterministic.
 """
 
@@ -34,8 +34,8 @@ from typing import Any
 __all__ = ["DEFAULT_VERSION", "FieldSpec", "KINDS", "fetch_v4_definitions", "field_specs", "field_specs_v4",
            "load_account", "load_v4_definitions", "main", "render_module", "render_module_v4", "safe_name"]
 
-#: The API version ``--version`` defaults to. Flip it to ``"v4"`` once v4 is the SDK's default version.
-DEFAULT_VERSION = "v2"
+#: The API version ``--version`` defaults to: the SDK's default version.
+DEFAULT_VERSION = "v4"
 
 #: Entity kinds with custom fields: account key -> (model class, fields class prefix).
 KINDS: dict[str, str] = {"leads": "Lead", "contacts": "Contact", "companies": "Company", "customers": "Customer"}
@@ -87,7 +87,7 @@ def safe_name(text: str) -> str:
 
 
 def _enums(raw: Any) -> tuple[tuple[int, str], ...]:
-    from amocrm.models import FieldEnum
+    from amocrm.v2.models import FieldEnum
 
     pairs: list[tuple[int, str]] = []
     if isinstance(raw, dict):
@@ -353,7 +353,8 @@ def render_module(specs: dict[str, list[FieldSpec]], source: str) -> str:
         "from collections.abc import Mapping, Sequence",
         "from typing import Any, Final, Literal, Protocol, TypedDict, cast, overload",
         "",
-        "from amocrm.models import CustomField, CustomFieldValue, UnsetType" + (f", {models}" if models else ""),
+        "from amocrm.models import UnsetType",
+        "from amocrm.v2.models import CustomField, CustomFieldValue" + (f", {models}" if models else ""),
         "",
         f"__all__ = {sorted(['Address', 'StaleFieldsError', 'fields'] + [KINDS[k] + 'Fields' for k in kinds])!r}",
         _RUNTIME.replace("{ADDRESS_KEYS}", repr(ADDRESS_KEYS)).replace("{{", "{").replace("}}", "}"),
@@ -722,7 +723,7 @@ def load_account(data: bytes, where: str) -> Any:
     """An ``Account`` decoded from API JSON (the body of /api/v2/account?with=custom_fields)."""
     import msgspec
 
-    from amocrm.models import Account
+    from amocrm.v2.models import Account
 
     try:
         return msgspec.json.decode(data, type=Account)
@@ -765,7 +766,7 @@ def _fetch(args: argparse.Namespace) -> tuple[Any, str]:
 def _read(client: Any, v4: bool) -> Any:
     if v4:
         return fetch_v4_definitions(lambda path, query: client.request("GET", path, query))
-    return client.account.get(with_=["custom_fields"])
+    return client.v2.account.get(with_=["custom_fields"])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -788,7 +789,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("-o", "--out", type=Path, required=True, help="file to write, e.g. myproject/amo_fields.py")
     args = parser.parse_args(argv)
     if args.models is not None and args.version != "v4":
-        parser.error("--models is for --version v4 (v2 modules use amocrm.models)")
+        parser.error("--models is for --version v4 (v2 modules use amocrm.v2.models)")
     if args.token is None:
         import os
 
