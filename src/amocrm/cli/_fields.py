@@ -26,8 +26,9 @@ def fields(out: str, account_json: str | None, use_sandbox: bool, subdomain: str
     """Generate a module with one typed class per entity kind for your account's custom fields.
 
     \b
-    The account is read with the stored tokens of `amocrm auth` (or --token), from --account-json,
-    or from the sandbox (--sandbox). Then, in your code:
+    The module is for the API v2 models (amocrm.v2.models, client.v2). The account is read with
+    the stored tokens of `amocrm auth` (or --token), from --account-json, or from the sandbox
+    (--sandbox). Then, in your code:
       from myproject.amo_fields import fields
       fields(lead).istochnik = "Реклама"   # a Literal of the field's options: type-checked
     Regenerate after changing fields in amoCRM.
