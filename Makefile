@@ -40,6 +40,7 @@ typecheck: venv
 	$(VENV)/bin/mypy
 	$(VENV)/bin/mypy examples/seed
 	$(VENV)/bin/mypy examples/client
+	$(VENV)/bin/mypy examples/v4
 	$(VENV)/bin/mypy $(wildcard examples/*.py)
 	$(VENV)/bin/pyright
 	$(PY) tests/typing/verifytypes.py

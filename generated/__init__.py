@@ -3,7 +3,7 @@
 """Code generated from spec/: one package per API version (v2, v4), importable as
 ``amocrm.<version>``, and ``_default`` (the default version, v4).
 
-Spec digest (sha256 over every spec file): f1191b66587944a49cb0ce558f49d86f6c8cdf35c64a726ffc63bde2165b6c9e
+Spec digest (sha256 over every spec file): 0f9e0873892ba679540f98de5e41b5346a0f893e3d491b6b1913ae0a3e7af333
 """
 
-SPEC_SHA256 = "f1191b66587944a49cb0ce558f49d86f6c8cdf35c64a726ffc63bde2165b6c9e"
+SPEC_SHA256 = "0f9e0873892ba679540f98de5e41b5346a0f893e3d491b6b1913ae0a3e7af333"

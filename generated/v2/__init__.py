@@ -3,7 +3,7 @@
 """amoCRM API v2, generated from spec/v2/: ``models``, ``resources``, ``writes``, ``constants``.
 
 amoCRM API v2 (limited vendor support; the seed library's API).
-Spec digest (sha256 over spec/versions.yaml and spec/v2/): 22f06ca8fb1c84ea10dd8388c8a4fec957c5fac13ff3c4331a0911fc21aeeb42
+Spec digest (sha256 over spec/versions.yaml and spec/v2/): d3305ce0efc40973f0f43f756f3cefcbe65c387a82707145ad8a92e04c3c9e9e
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from amocrm._core.profiles import Profile
 __all__ = ["PROFILE", "SPEC_SHA256", "VERSION"]
 
 VERSION = "v2"
-SPEC_SHA256 = "22f06ca8fb1c84ea10dd8388c8a4fec957c5fac13ff3c4331a0911fc21aeeb42"
+SPEC_SHA256 = "d3305ce0efc40973f0f43f756f3cefcbe65c387a82707145ad8a92e04c3c9e9e"
 #: How this version writes, reports errors and authorises (spec/versions.yaml).
 PROFILE = Profile(
     id="v2",

@@ -7,6 +7,8 @@ from __future__ import annotations
 import enum
 
 __all__ = [
+    "SystemStatus",
+    "FieldType",
     "ElementType",
     "CONTACT_TYPE",
     "LEAD_TYPE",
@@ -30,6 +32,52 @@ __all__ = [
     "WEBHOOK_EVENTS",
     "ERROR_CODES",
 ]
+
+
+class SystemStatus(enum.IntEnum):
+    """The closing statuses every pipeline has (status_id of won and lost leads)."""
+
+    WON = 142
+    """Won (closed successfully)."""
+    LOST = 143
+    """Lost (closed unsuccessfully)."""
+
+
+class FieldType(enum.IntEnum):
+    """Custom field types (field_type of field definitions and of /api/v2/fields)."""
+
+    TEXT = 1
+    """Text."""
+    NUMERIC = 2
+    """Number."""
+    CHECKBOX = 3
+    """Checkbox."""
+    SELECT = 4
+    """List (one option)."""
+    MULTISELECT = 5
+    """Multiple options."""
+    DATE = 6
+    """Date."""
+    URL = 7
+    """Web address."""
+    MULTITEXT = 8
+    """Multiple texts with a subtype (PHONE, EMAIL, IM)."""
+    TEXTAREA = 9
+    """Text area."""
+    RADIOBUTTON = 10
+    """Radio buttons."""
+    STREETADDRESS = 11
+    """Short address."""
+    SMART_ADDRESS = 13
+    """Address with parts (subtypes)."""
+    BIRTHDAY = 14
+    """Birthday."""
+    LEGAL_ENTITY = 15
+    """Legal entity."""
+    ITEMS = 16
+    """Items (catalogs only)."""
+    ORG_LEGAL_NAME = 17
+    """Organisation's legal name."""
 
 
 class ElementType(enum.IntEnum):

@@ -263,6 +263,8 @@ class AmoClient(DefaultResources):
         )
         self._counter = 0
         self._counter_lock = threading.Lock()
+        #: Entity-lock keys this thread holds through :meth:`lock` (saves inside the block reuse them).
+        self._held_locks = threading.local()
         self._versions: dict[str, Any] = {}
         #: The most recent answer (any endpoint; token answers without their body), for inspection
         #: and the seed's getLastResponse. Shared by every thread of the client: per-call answers
@@ -367,16 +369,58 @@ class AmoClient(DefaultResources):
 
     # -- the pipeline ------------------------------------------------------------------------------
 
+    def _held(self) -> set[str]:
+        held: set[str] | None = getattr(self._held_locks, "keys", None)
+        if held is None:
+            held = self._held_locks.keys = set()
+        return held
+
+    @contextlib.contextmanager
+    def lock(self, kind: str, id: int) -> Generator[None, None, None]:
+        """Hold the entity lock of one entity for a read-modify-write::
+
+            with client.lock("lead", lead_id):
+                lead = client.leads.get(lead_id)
+                lead.price = (lead.price or 0) + 100
+                client.leads.save(lead)
+
+        ``kind`` is the singular entity name (``"lead"``, ``"contact"``, ``"company"``, ``"customer"``,
+        ``"task"``...), the same in v2 and v4. It is the lock every single-object update of that
+        entity takes (``config.lock_updates``), so other workers' saves wait for the block; saves
+        inside the block, in this thread, reuse it. Raises :class:`~amocrm.errors.LockError` when
+        the lock cannot be taken; with a :class:`~amocrm.locking.NoLocker` it locks nothing.
+        """
+        if not isinstance(kind, str) or not re.fullmatch(r"[a-z_]+", kind):
+            raise ConfigError(f"lock(kind): expected an entity name such as 'lead', got {kind!r}")
+        if isinstance(id, bool) or not isinstance(id, int) or id < 1:
+            raise ConfigError(f"lock(id): expected an entity id (a positive int), got {id!r}")
+        key = f"{self.domain}/{kind}/{id}"
+        held = self._held()
+        if key in held:
+            yield
+            return
+        with self.locker.lock(key):
+            held.add(key)
+            try:
+                yield
+            finally:
+                held.discard(key)
+
     @contextlib.contextmanager
     def _lock(self, kind: str, id: int) -> Generator[bool, None, None]:
         """The entity lock for an update of ``kind`` ``id``; yields whether a real lock is held.
 
-        No lock (and ``False``) when ``config.lock_updates`` is off or the locker is a ``NoLocker``.
+        No lock (and ``False``) when ``config.lock_updates`` is off or the locker is a ``NoLocker``;
+        the lock this thread already holds through :meth:`lock` is reused.
         """
         if not self.config.lock_updates or isinstance(self.locker, NoLocker):
             yield False
             return
-        with self.locker.lock(f"{self.domain}/{kind}/{id}"):
+        key = f"{self.domain}/{kind}/{id}"
+        if key in self._held():
+            yield True
+            return
+        with self.locker.lock(key):
             yield True
 
     def _next_number(self) -> int:

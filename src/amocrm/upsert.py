@@ -39,6 +39,7 @@ from msgspec import UNSET
 from amocrm._fieldvalues import (
     FieldDef,
     Value,
+    _field_list,
     api_of,
     canonical,
     entity_fields,
@@ -338,6 +339,10 @@ def run_upsert(
         key_field = next((d for d in definitions if d.code == code), None)
         if key_field is None:
             raise ConfigError(f"the account has no {code} field for {model.__name__} objects: cannot match by {key}")
+    by_code = {d.code.casefold(): d for d in definitions if d.code}
+    for i, record in enumerate(items):
+        if not (i < len(preset) and preset[i] is not None):
+            _ids_for_codes(record, by_code, api)
     existing, pages = _read_all(resource, progress)
     reads += pages
     index: dict[str, Any] = {}
@@ -402,6 +407,19 @@ def run_upsert(
         writes = _save(resource, adds + updates, rows, batch_size, progress)
     final = [r if r is not None else UpsertRow(i, "failed", message="not processed") for i, r in enumerate(rows)]
     return UpsertResult(final, existing=len(existing), read_requests=reads, write_requests=writes)
+
+
+def _ids_for_codes(record: Any, by_code: dict[str, FieldDef], api: str) -> None:
+    """Give the custom-field entries the record names by code only (``set_value("PHONE", Phone(...))``)
+    their field id, so they are matched and compared like entries written by id."""
+    id_attr, code_attr = ("field_id", "field_code") if api == "v4" else ("id", "code")
+    for entry in _field_list(record, api_of(record)):
+        fid, code = getattr(entry, id_attr, UNSET), getattr(entry, code_attr, UNSET)
+        if isinstance(fid, int) or not isinstance(code, str):
+            continue
+        found = by_code.get(code.casefold())
+        if found is not None:
+            setattr(entry, id_attr, found.id)
 
 
 def _save(resource: Any, pending: list[tuple[int, Any]], rows: list[UpsertRow | None], batch_size: int | None,

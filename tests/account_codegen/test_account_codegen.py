@@ -130,6 +130,7 @@ def test_round_trip_through_the_sandbox(generated: tuple[Path, Sandbox]) -> None
         f.multispisok = ["Option 1", "Option 3"]
         f.data = datetime.date(2024, 2, 29)
         f.adres = {"city": "Москва", "zip": "101000"}
+        assert (f.spisok, f.multispisok) == ("Option 2", ["Option 1", "Option 3"])  # read back before saving
         client.v2.leads.save(lead)
         back = client.v2.leads.get(lead.id)  # type: ignore[arg-type]
         g: Any = mod.fields(back)

@@ -286,3 +286,37 @@ def test_cli_auth_errors_are_one_line(sb: Sandbox, tmp_path: Path) -> None:
     out, err = timeout.communicate(timeout=30)
     assert timeout.returncode == 1 and err.strip().splitlines()[-1].startswith("amocrm: error: RedirectError: no "
                                                                                  "redirect arrived")
+
+
+def test_sandbox_with_a_loopback_redirect_uri_sends_the_browser_to_the_listener() -> None:
+    import socket
+
+    with socket.socket() as probe:  # a free port for the listener, known before the sandbox starts
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    redirect_uri = f"http://127.0.0.1:{port}/amocrm/oauth"
+    with Sandbox(rate_limit=None, redirect_uri=redirect_uri) as sandbox:
+        assert sandbox.redirect_uri == redirect_uri
+        request = authorization_url(sandbox.client_id, base_url=sandbox.base_url)
+        with LoopbackReceiver(request, port=port, path="/amocrm/oauth") as receiver:
+            page = urllib3.request("GET", request.url, timeout=10)  # the browser follows the 302 itself
+            assert page.status == 200 and b"Access granted" in page.data
+            grant = receiver.wait(timeout=5)
+        storage = MemoryTokenStorage()
+        exchange_code(grant, client_id=sandbox.client_id, client_secret=sandbox.client_secret,
+                      redirect_uri=redirect_uri, storage=storage, base_url=sandbox.base_url)
+        assert storage.has_tokens(grant.domain)
+        with pytest.raises(AuthError):  # the token endpoint takes only the registered redirect URI
+            exchange_code(grant, client_id=sandbox.client_id, client_secret=sandbox.client_secret,
+                          redirect_uri="https://example.com/amocrm/oauth", base_url=sandbox.base_url)
+    with pytest.raises(ValueError, match="redirect_uri"):
+        Sandbox(redirect_uri="ftp://example.com/x")
+
+
+def test_redirect_uri_option_survives_the_command_line() -> None:
+    from amocrm.sandbox.cli import options_to_argv, parse_args
+    from amocrm.sandbox.options import SandboxOptions
+
+    uri = "http://127.0.0.1:8765/cb"
+    assert parse_args(options_to_argv(SandboxOptions(redirect_uri=uri))).redirect_uri == uri
+    assert parse_args(["--redirect-uri", uri]).redirect_uri == uri

@@ -38,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=0, help="0 picks a free port")
     p.add_argument("--tls", action="store_true", help="HTTPS with a throw-away CA (needs amocrm[sandbox])")
     p.add_argument("--subdomain", default="sandbox")
+    p.add_argument("--redirect-uri", default="https://example.com/amocrm/oauth",
+                   help="the integration's redirect URI (where the consent step sends the browser)")
     p.add_argument("--token-lifetime", type=float, default=86400.0)
     p.add_argument("--code-lifetime", type=float, default=1200.0)
     p.add_argument("--session-lifetime", type=float, default=900.0)
@@ -91,7 +93,7 @@ def parse_args(argv: Sequence[str] | None = None) -> SandboxOptions:
 
 
 def options_to_argv(o: SandboxOptions) -> list[str]:
-    argv = ["--host", o.host, "--port", str(o.port), "--subdomain", o.subdomain,
+    argv = ["--host", o.host, "--port", str(o.port), "--subdomain", o.subdomain, "--redirect-uri", o.redirect_uri,
             "--token-lifetime", repr(o.token_lifetime), "--code-lifetime", repr(o.code_lifetime),
             "--session-lifetime", repr(o.session_lifetime),
             "--rate-limit", "off" if o.rate_limit is None else repr(o.rate_limit),

@@ -58,7 +58,7 @@ class SandboxCore:
     def __init__(self, options: SandboxOptions) -> None:
         self.options = options
         self.lock: threading.RLock = threading.RLock()
-        self.creds: Credentials = Credentials(subdomain=options.subdomain, login=SEED.LOGIN)
+        self.creds: Credentials = Credentials(subdomain=options.subdomain, login=SEED.LOGIN, redirect_uri=options.redirect_uri)
         self.auth: AuthState = AuthState(self.creds, SEED.ACCOUNT_ID, SEED.USER_ADMIN, options.token_lifetime,
                               options.code_lifetime, options.session_lifetime, options.refresh_lifetime)
         self.auth.domain = "kommo.com" if options.platform == "kommo" else "amocrm.ru"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 __all__ = ["SandboxOptions", "FaultSettings"]
 
@@ -78,6 +79,9 @@ class SandboxOptions:
     port: int = 0
     tls: bool = False
     subdomain: str = "sandbox"
+    #: the integration's registered redirect URI: the consent step sends the browser there and the
+    #: token endpoint accepts no other (an http://127.0.0.1:PORT/... URI suits a loopback listener)
+    redirect_uri: str = "https://example.com/amocrm/oauth"
     token_lifetime: float = 86400.0
     code_lifetime: float = 1200.0
     session_lifetime: float = 900.0
@@ -139,6 +143,9 @@ class SandboxOptions:
             raise ValueError(f"max_body_bytes must be > 0, got {self.max_body_bytes!r}")
         if not self.subdomain or not self.subdomain.replace("-", "").isalnum():
             raise ValueError(f"subdomain must be letters, digits and '-', got {self.subdomain!r}")
+        parts = urlsplit(self.redirect_uri) if isinstance(self.redirect_uri, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
+            raise ValueError(f"redirect_uri must be an http(s) URL with a host and no fragment, got {self.redirect_uri!r}")
         for name, allowed in self._CHOICES.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
