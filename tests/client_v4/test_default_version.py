@@ -47,10 +47,11 @@ def test_the_command_line_and_the_fields_generator_default_to_v4() -> None:
     import click
 
     from amocrm.cli._export import export
+    from amocrm.cli._fields import fields
     from amocrm.cli._import import import_
     from amocrm.fields import DEFAULT_VERSION as FIELDS_DEFAULT
 
-    for command in (export, import_):
+    for command in (export, import_, fields):
         [api] = [p for p in command.params if p.name == "api"]
         assert isinstance(api, click.Option) and api.default == "v4", command.name
     assert FIELDS_DEFAULT == "v4"
