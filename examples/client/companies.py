@@ -1,15 +1,15 @@
-"""AmoClient: working with companies."""
+"""AmoClient, API v2 (``client.v2``): working with companies."""
 
 from __future__ import annotations
 
 from _client import connect
 from _env import sandbox_info
 
-from amocrm.models import Company
 from amocrm.sandbox import SEED
+from amocrm.v2.models import Company
 
 with sandbox_info() as sb, connect(sb) as client:
-    for company in client.companies.list(query="ООО"):
+    for company in client.v2.companies.list(query="ООО"):
         print(company.id, company.name)
 
     company1 = Company(name="ООО МММ", responsible_user_id=SEED.USER_MANAGER)
@@ -21,9 +21,9 @@ with sandbox_info() as sb, connect(sb) as client:
     company1.add_contacts(SEED.CONTACT_MARIA).add_leads(SEED.LEAD_SECOND).add_customers(SEED.CUSTOMER_FIRST)
     company1.add_tags("Акционер")
     company2 = Company(id=SEED.COMPANY_ACME, name="ООО Рога и Копыта")
-    client.companies.save([company1, company2])
+    client.v2.companies.save([company1, company2])
 
-    company3 = client.companies.get(SEED.COMPANY_ACME)
+    company3 = client.v2.companies.get(SEED.COMPANY_ACME)
     print(company3.phone, company3.get_custom_field_value(SEED.CF_COMPANY_PHONE, key="enum"))
-    for company in client.companies.list(responsible_user_id=SEED.USER_MANAGER):
+    for company in client.v2.companies.list(responsible_user_id=SEED.USER_MANAGER):
         print(company.id, company.name)

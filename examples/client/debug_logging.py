@@ -1,4 +1,4 @@
-"""AmoClient: debug output and logging to a file (the standard ``amocrm`` logger, secrets masked)."""
+"""AmoClient, API v2 (``client.v2``): debug output and logging to a file (the standard ``amocrm`` logger, secrets masked)."""
 
 from __future__ import annotations
 
@@ -15,5 +15,5 @@ with sandbox_info() as sb:
     log_file = os.environ.get("AMOCRM_EXAMPLE_LOG") or os.path.join(scratch_dir(), "logs", "debug_amocrm_api.log")
     logging.getLogger("amocrm").addHandler(DebugFileLogger(log_file))
     with connect(sb) as client:
-        client.account.get()
+        client.v2.account.get()
     print("log:", log_file)

@@ -1,12 +1,12 @@
-"""AmoClient: incoming (unsorted) leads from a web form."""
+"""AmoClient, API v2 (``client.v2``): incoming (unsorted) leads from a web form."""
 
 from __future__ import annotations
 
 from _client import connect
 from _env import sandbox_info
 
-from amocrm.models import Company, Contact, IncomingEntities, IncomingLead, IncomingLeadInfo, Lead
 from amocrm.sandbox import SEED
+from amocrm.v2.models import Company, Contact, IncomingEntities, IncomingLead, IncomingLeadInfo, Lead
 
 
 def new_request(form_id: int, title: str) -> IncomingLead:
@@ -26,10 +26,10 @@ def new_request(form_id: int, title: str) -> IncomingLead:
 
 with sandbox_info() as sb, connect(sb) as client:
     first, second = new_request(1, "Новая заявка с сайта"), new_request(2, "Вторая заявка")
-    client.incoming_leads.add_form([first, second])
+    client.v2.incoming_leads.add_form([first, second])
     assert first.uid and second.uid
-    print(client.incoming_leads.get_by_uid(first.uid))
-    for incoming in client.incoming_leads.list(categories=["forms"]):
+    print(client.v2.incoming_leads.get_by_uid(first.uid))
+    for incoming in client.v2.incoming_leads.list(categories=["forms"]):
         print(incoming.uid, incoming.source_name)
-    client.incoming_leads.accept(first.uid, user_id=SEED.USER_ADMIN, status_id=SEED.STATUS_MAIN_NEW)
-    client.incoming_leads.decline(second.uid, user_id=SEED.USER_ADMIN)
+    client.v2.incoming_leads.accept(first.uid, user_id=SEED.USER_ADMIN, status_id=SEED.STATUS_MAIN_NEW)
+    client.v2.incoming_leads.decline(second.uid, user_id=SEED.USER_ADMIN)

@@ -2,8 +2,8 @@
 # pyright: reportUnusedImport=false, reportIncompatibleVariableOverride=false
 """amoCRM API v2, generated from spec/v2/: ``models``, ``resources``, ``writes``, ``constants``.
 
-amoCRM API v2 (limited vendor support; the seed library's API). The default version: ``client.leads`` is ``client.v2.leads``.
-Spec digest (sha256 over spec/versions.yaml and spec/v2/): edb6d13558a1f56f7db55a97fe3438e82e9f63324c10babbfbb37bed8faf3245
+amoCRM API v2 (limited vendor support; the seed library's API).
+Spec digest (sha256 over spec/versions.yaml and spec/v2/): d3305ce0efc40973f0f43f756f3cefcbe65c387a82707145ad8a92e04c3c9e9e
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from amocrm._core.profiles import Profile
 __all__ = ["PROFILE", "SPEC_SHA256", "VERSION"]
 
 VERSION = "v2"
-SPEC_SHA256 = "edb6d13558a1f56f7db55a97fe3438e82e9f63324c10babbfbb37bed8faf3245"
+SPEC_SHA256 = "d3305ce0efc40973f0f43f756f3cefcbe65c387a82707145ad8a92e04c3c9e9e"
 #: How this version writes, reports errors and authorises (spec/versions.yaml).
 PROFILE = Profile(
     id="v2",

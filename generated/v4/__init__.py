@@ -2,8 +2,8 @@
 # pyright: reportUnusedImport=false, reportIncompatibleVariableOverride=false
 """amoCRM API v4, generated from spec/v4/: ``models``, ``resources``, ``writes``, ``constants``.
 
-amoCRM API v4 (the current API).
-Spec digest (sha256 over spec/versions.yaml and spec/v4/): 83e4f187677bbfb47840a375ca71f8c80a0b2359cdd2ab968962a6a12de7b691
+amoCRM API v4 (the current API). The default version: ``client.leads`` is ``client.v4.leads``.
+Spec digest (sha256 over spec/versions.yaml and spec/v4/): 3a42c488e1eba9325d4abaa53b62e926c64a6563ce8943978c93b01301744bda
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from amocrm._core.profiles import Profile
 __all__ = ["PROFILE", "SPEC_SHA256", "VERSION"]
 
 VERSION = "v4"
-SPEC_SHA256 = "83e4f187677bbfb47840a375ca71f8c80a0b2359cdd2ab968962a6a12de7b691"
+SPEC_SHA256 = "3a42c488e1eba9325d4abaa53b62e926c64a6563ce8943978c93b01301744bda"
 #: How this version writes, reports errors and authorises (spec/versions.yaml).
 PROFILE = Profile(
     id="v4",

@@ -1,8 +1,8 @@
 """``AmoClient``: one amoCRM account, its connection pool, and the request pipeline's sync driver.
 
-Resources hang off the client per API version (``client.v2.leads``); the unprefixed
-``client.leads`` names the default version (``spec/versions.yaml``). Every request goes through
-the I/O-free step machine :func:`amocrm._core.pipeline.request_flow`, which this module drives
+Resources hang off the client per API version (``client.v4.leads``, ``client.v2.leads``); the
+unprefixed ``client.leads`` names the default version, v4 (``spec/versions.yaml``). Every request
+goes through the I/O-free step machine :func:`amocrm._core.pipeline.request_flow`, which this module drives
 with urllib3 (:mod:`amocrm._sync.transport`), the throttle, the auth scheme and ``time.sleep``::
 
     encode (PHP query / compact JSON / form) -> auth headers -> throttle -> send
@@ -173,7 +173,7 @@ class AmoClient(DefaultResources):
     """A client for one amoCRM account.
 
     >>> client = AmoClient("acme", auth=OAuth2(client_id, client_secret, redirect_uri, code=code))
-    >>> for lead in client.leads.list(status=[142]):
+    >>> for lead in client.leads.list(filter={"statuses": [(pipeline_id, 142)]}):
     ...     print(lead.id, lead.name)
 
     ``subdomain`` is ``acme`` or a full domain (``acme.amocrm.com``, ``acme.kommo.com``);
@@ -181,7 +181,7 @@ class AmoClient(DefaultResources):
     Without ``base_url``, an account whose tokens name another API host (``api_domain``: a moved
     account) is followed there. ``context_user_id`` sends ``X-Context-User-ID`` on API v4 requests
     (act on behalf of that user). ``client.v2`` and ``client.v4`` hold each version's resources;
-    ``client.leads`` and the others are those of the default version.
+    ``client.leads`` and the others are those of the default version (v4).
     """
 
     def __init__(
@@ -291,8 +291,8 @@ class AmoClient(DefaultResources):
         result: V4 = found
         return result
 
-    def _default_version(self) -> V2:
-        return self.v2
+    def _default_version(self) -> V4:
+        return self.v4
 
     def _check_version(self, profile: Profile) -> None:
         """Refuse, before anything is sent, an auth scheme the version does not accept."""

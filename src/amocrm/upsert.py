@@ -2,12 +2,12 @@
 
 ::
 
-    from amocrm.models import Contact
     from amocrm.upsert import upsert
+    from amocrm.v2.models import Contact
 
     people = [Contact(name="Ivan").set_custom_field(PHONE_FIELD_ID, [{"value": "8 (999) 000-00-01",
                                                                       "enum": "WORK"}])]
-    result = upsert(client.contacts, people, key="phone")
+    result = upsert(client.v2.contacts, people, key="phone")
     for row in result:
         print(row.index, row.status, row.id, row.message)    # added / updated / unchanged / failed
 

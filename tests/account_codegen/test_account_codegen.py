@@ -1,4 +1,4 @@
-"""``python -m codegen account``: generate the seeded sandbox account's fields module, type-check it,
+"""``python -m codegen account --version v2``: generate the seeded sandbox account's fields module, type-check it,
 import it and round-trip values through leads and contacts saved to the sandbox and read back."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import pytest
 
 from amocrm.auth import LongLivedToken
 from amocrm.client import AmoClient
-from amocrm.models import Contact, CustomField, CustomFieldValue, Lead, Note
 from amocrm.sandbox import SEED, Sandbox
+from amocrm.v2.models import Contact, CustomField, CustomFieldValue, Lead, Note
 from codegen.account import field_specs, load_account, render_module, safe_name
 
 REPO = Path(__file__).resolve().parents[2]
@@ -28,7 +28,7 @@ BIN = Path(sys.executable).parent
 
 def _codegen(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'src'}"}
-    return subprocess.run([sys.executable, "-m", "codegen", "account", *args], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "codegen", "account", "--version", "v2", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=60)
 
 
@@ -95,7 +95,7 @@ def test_generated_module_passes_mypy_strict_and_catches_misuse(generated: tuple
     out, _ = generated
     usage = out.parent / "use_fields.py"
     usage.write_text(
-        "from amocrm.models import Lead\n"
+        "from amocrm.v2.models import Lead\n"
         "from myproject.amo_fields import fields\n"
         "f = fields(Lead(name='x'))\n"
         "f.spisok = 'Option 2'\n"
@@ -131,8 +131,8 @@ def test_round_trip_through_the_sandbox(generated: tuple[Path, Sandbox]) -> None
         f.data = datetime.date(2024, 2, 29)
         f.adres = {"city": "Москва", "zip": "101000"}
         assert (f.spisok, f.multispisok) == ("Option 2", ["Option 1", "Option 3"])  # read back before saving
-        client.leads.save(lead)
-        back = client.leads.get(lead.id)  # type: ignore[arg-type]
+        client.v2.leads.save(lead)
+        back = client.v2.leads.get(lead.id)  # type: ignore[arg-type]
         g: Any = mod.fields(back)
         assert (g.tekst, g.chislo, g.spisok, g.multispisok) == ("hello", 12.5, "Option 2", ["Option 1", "Option 3"])
         assert g.data == datetime.date(2024, 2, 29)
@@ -141,8 +141,8 @@ def test_round_trip_through_the_sandbox(generated: tuple[Path, Sandbox]) -> None
 
         g.tekst = None  # clearing a field
         g.spisok = None
-        client.leads.save(back)
-        again: Any = mod.fields(client.leads.get(lead.id))  # type: ignore[arg-type]
+        client.v2.leads.save(back)
+        again: Any = mod.fields(client.v2.leads.get(lead.id))  # type: ignore[arg-type]
         assert (again.tekst, again.spisok, again.chislo) == (None, None, 12.5)
 
         contact = Contact(name="Pyotr")
@@ -151,8 +151,8 @@ def test_round_trip_through_the_sandbox(generated: tuple[Path, Sandbox]) -> None
         c.email = [("p@example.com", "PRIV")]
         c.den_rozhdeniya = datetime.date(1990, 5, 17)
         c.istochnik = "Option 3"
-        client.contacts.save(contact)
-        cb: Any = mod.fields(client.contacts.get(contact.id))  # type: ignore[arg-type]
+        client.v2.contacts.save(contact)
+        cb: Any = mod.fields(client.v2.contacts.get(contact.id))  # type: ignore[arg-type]
         assert cb.phone == [("+79990000001", "MOB"), ("+74950000002", "WORK")]
         assert cb.email == [("p@example.com", "PRIV")]
         assert (cb.den_rozhdeniya, cb.istochnik) == (datetime.date(1990, 5, 17), "Option 3")

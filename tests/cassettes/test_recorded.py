@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from amocrm import AmoClient, ConflictError
-from amocrm.models import Contact, Lead
 from amocrm.sandbox import SEED
+from amocrm.v2.models import Contact, Lead
 
 pytestmark = [pytest.mark.vcr, pytest.mark.block_network]
 
@@ -17,7 +17,7 @@ CASSETTES = Path(__file__).parent / "cassettes"
 
 
 def test_oauth_exchange_then_list_leads(recorded_client: AmoClient) -> None:
-    leads = recorded_client.leads.list()
+    leads = recorded_client.v2.leads.list()
     assert {lead.id for lead in leads} >= {SEED.LEAD_FIRST, SEED.LEAD_SECOND}
     assert all(isinstance(lead.name, str) for lead in leads)
 
@@ -25,21 +25,21 @@ def test_oauth_exchange_then_list_leads(recorded_client: AmoClient) -> None:
 def test_add_contact_and_read_back(recorded_client: AmoClient) -> None:
     contact = Contact(name="Cassette Contact")
     contact.set_custom_field(SEED.CF_CONTACT_PHONE, [{"value": "+70000000001", "enum": "WORK"}])
-    recorded_client.contacts.save(contact)
+    recorded_client.v2.contacts.save(contact)
     assert isinstance(contact.id, int)
-    got = recorded_client.contacts.get(contact.id)
+    got = recorded_client.v2.contacts.get(contact.id)
     assert got.phone == "+70000000001"
 
 
 def test_nothing_found_is_empty(recorded_client: AmoClient) -> None:
-    assert list(recorded_client.leads.list(query="definitely not there")) == []
+    assert list(recorded_client.v2.leads.list(query="definitely not there")) == []
 
 
 def test_conflict_is_replayed_as_typed_error(recorded_client: AmoClient) -> None:
     recorded_client.config.lock_updates = False  # no re-read under a lock: the refusal surfaces
     recorded_client.config.updated_at_delta = -3600
     with pytest.raises(ConflictError):
-        recorded_client.leads.save(Lead(id=SEED.LEAD_FIRST, name="stale"))
+        recorded_client.v2.leads.save(Lead(id=SEED.LEAD_FIRST, name="stale"))
 
 
 def test_cassettes_hold_no_secrets() -> None:

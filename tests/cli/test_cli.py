@@ -120,11 +120,17 @@ def test_export_streams_json_lines(sb: Sandbox, stored: tuple[Path, list[str]]) 
     assert proc.returncode == 0, proc.stderr
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
     assert {r["id"] for r in rows} >= {SEED.LEAD_FIRST, SEED.LEAD_SECOND}
+    assert all("price" in r and "sale" not in r for r in rows)  # API v4, the default
     assert proc.stderr.startswith(f"exported {len(rows)} leads (")  # not a terminal: progress lines all the same
     assert amocrm("export", "leads", *conn, "-q").stderr == ""
-    filtered = amocrm("export", "leads", *conn, "-p", f"id={SEED.LEAD_FIRST}")  # base URL from the auth step
+    filtered = amocrm("export", "leads", *conn, "-p", f"filter[id]={SEED.LEAD_FIRST}")  # base URL from the auth step
     assert [json.loads(x)["id"] for x in filtered.stdout.splitlines()] == [SEED.LEAD_FIRST], filtered.stderr
-    notes = amocrm("export", "notes", *conn, "-p", "type=lead")
+    notes = amocrm("export", "notes", *conn, "-p", "entity_type=leads")
+    assert notes.returncode == 0 and all("entity_id" in json.loads(x) for x in notes.stdout.splitlines())
+    first = next(r for r in rows if r["id"] == SEED.LEAD_FIRST)
+    v2 = amocrm("export", "leads", "--api", "v2", *conn, "-p", f"id={SEED.LEAD_FIRST}")
+    assert [json.loads(x)["sale"] for x in v2.stdout.splitlines()] == [first["price"]], v2.stderr
+    notes = amocrm("export", "notes", "--api", "v2", *conn, "-p", "type=lead")
     assert notes.returncode == 0 and all(json.loads(x)["element_type"] == 2 for x in notes.stdout.splitlines())
 
 
@@ -158,8 +164,12 @@ def test_export_with_token_and_progress_on_a_terminal(sb: Sandbox) -> None:
 
 def test_export_errors_are_one_line(sb: Sandbox, stored: tuple[Path, list[str]], tmp_path: Path) -> None:
     _, conn = stored
-    one_line_error(amocrm("export", "notes", *conn), "notes needs -p type=contact|lead|company|task|customer")
+    one_line_error(amocrm("export", "notes", *conn), "notes needs -p entity_type=leads|contacts|companies|customers")
+    one_line_error(amocrm("export", "notes", "--api", "v2", *conn),
+                   "notes needs -p type=contact|lead|company|task|customer")
     one_line_error(amocrm("export", "leads", *conn, "-p", "colour=red"), "unknown filter colour", "query")
+    one_line_error(amocrm("export", "leads", "--api", "v2", *conn, "-p", "colour=red"), "unknown filter colour",
+                   "query")
     one_line_error(amocrm("export", "leads", *conn, "-p", "oops"), "not key=value")
     one_line_error(amocrm("export", "leads", "--subdomain", "nobody", "--storage-dir", str(tmp_path)),
                    "no stored tokens with client credentials for nobody.amocrm.ru", "amocrm auth")

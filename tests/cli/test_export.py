@@ -14,9 +14,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from cli_helpers import AMOCRM, only_error_line, run_amocrm, run_many
 
-from amocrm.models import Lead
 from amocrm.sandbox import SEED, Sandbox
 from amocrm.testing import client_for
+from amocrm.v2.models import Lead
 
 pytestmark = pytest.mark.skipif(AMOCRM is None, reason="the amocrm console script is not installed (pip install -e .)")
 
@@ -42,7 +42,7 @@ def account() -> Iterator[tuple[Sandbox, list[str]]]:
                 if i % 100 == 0:
                     lead.add_contacts([SEED.CONTACT_IVAN]).add_company(SEED.COMPANY_ACME)
                 leads.append(lead)
-            client.leads.save(leads)
+            client.v2.leads.save(leads)
         token = sb.issue_tokens(lifetime=3600)["access_token"]
         yield sb, ["--subdomain", sb.subdomain, "--base-url", sb.base_url, "--token", token, "--throttle", "off"]
 
@@ -55,7 +55,7 @@ def test_csv_of_3000_leads_with_custom_fields(account: tuple[Sandbox, list[str]]
     sb, conn = account
     before = len(sb.request_log())
     started = time.monotonic()
-    proc = run_amocrm("export", "leads", "--format", "csv", "--progress-interval", "0.02", *conn)
+    proc = run_amocrm("export", "leads", "--api", "v2", "--format", "csv", "--progress-interval", "0.02", *conn)
     elapsed = time.monotonic() - started
     assert proc.returncode == 0, proc.stderr
     rows = _rows(proc.stdout)
@@ -85,8 +85,8 @@ def test_columns_by_id_linked_entities_and_a_file(account: tuple[Sandbox, list[s
     sb, conn = account
     out = f"{tmp_path}/leads.csv"
     before = len(sb.request_log())
-    proc = run_amocrm("export", "leads", "--format", "csv", "--columns", "id", "--with", "contacts,companies",
-                      "-o", out, "-q", *conn)
+    proc = run_amocrm("export", "leads", "--api", "v2", "--format", "csv", "--columns", "id", "--with",
+                      "contacts,companies", "-o", out, "-q", *conn)
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
     with open(out, encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -105,15 +105,15 @@ def test_jsonl_since_filters_and_errors(account: tuple[Sandbox, list[str]]) -> N
     _, conn = account
     tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
     recent, none, bracket, as_json, *failed = run_many(
-        ["export", "leads", "-q", "--since", "2000-01-01", "-p", "query=Lead 1234", *conn],
-        ["export", "leads", "--since", tomorrow, *conn],
-        ["export", "leads", "-q", "-p", "filter[date_create][from]=2000-01-01", "-p", f"status[]={SEED.STATUS_MAIN_NEW}",
-         "-p", "status[]=142", "-p", "query=Lead 123", *conn],
-        ["export", "leads", "-q", "-p", 'filter={"date_create": {"from": 946684800}}', "-p",
+        ["export", "leads", "--api", "v2", "-q", "--since", "2000-01-01", "-p", "query=Lead 1234", *conn],
+        ["export", "leads", "--api", "v2", "--since", tomorrow, *conn],
+        ["export", "leads", "--api", "v2", "-q", "-p", "filter[date_create][from]=2000-01-01", "-p",
+         f"status[]={SEED.STATUS_MAIN_NEW}", "-p", "status[]=142", "-p", "query=Lead 123", *conn],
+        ["export", "leads", "--api", "v2", "-q", "-p", 'filter={"date_create": {"from": 946684800}}', "-p",
          f"status={SEED.STATUS_MAIN_NEW},142", "-p", "query=Lead 123", *conn],
-        ["export", "notes", *conn],
-        ["export", "leads", "--since", "yesterday", *conn],
-        ["export", "leads", "-p", "filter[colour]=red", *conn],
+        ["export", "notes", "--api", "v2", *conn],
+        ["export", "leads", "--api", "v2", "--since", "yesterday", *conn],
+        ["export", "leads", "--api", "v2", "-p", "filter[colour]=red", *conn],
         ["export", "incoming_leads", "--api", "v4", *conn],
     )
     assert recent.returncode == 0, recent.stderr
@@ -144,3 +144,20 @@ def test_v4_csv_with_linked_entities(account: tuple[Sandbox, list[str]]) -> None
     assert paths.count("/api/v4/contacts") == 1 and paths.count("/api/v4/companies") == 1
     assert paths.count("/api/v4/leads/custom_fields") == 1
     assert paths.count("/api/v4/leads") <= (COUNT + 2) // 250 + 1 + 3  # the pages, at most 3 prefetched past the end
+
+
+def test_without_api_the_default_v4_is_used(account: tuple[Sandbox, list[str]]) -> None:
+    """No ``--api``: API v4, the SDK's default version (v4 models, v4 filters, /api/v4 paths)."""
+    sb, conn = account
+    before = len(sb.request_log())
+    recent, failed = run_many(
+        ["export", "leads", "-q", "--since", "2000-01-01", "-p", "query=Lead 1234", *conn],
+        ["export", "leads", "-p", "status=142", *conn],
+    )
+    assert recent.returncode == 0, recent.stderr
+    lines = [json.loads(line) for line in recent.stdout.splitlines()]
+    assert [(d["name"], d["price"]) for d in lines] == [("Lead 1234", 1234)]
+    assert "custom_fields_values" in lines[0] and "sale" not in lines[0]
+    paths = {e["path"] for e in sb.request_log()[before:]}
+    assert "/api/v4/leads" in paths and not any(p.startswith("/api/v2/") for p in paths), paths
+    only_error_line(failed, "unknown filter status for leads; known: with_, query, filter, order")

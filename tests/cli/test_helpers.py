@@ -26,11 +26,11 @@ from amocrm._fieldvalues import (
     write_values,
 )
 from amocrm.cli._params import build_kwargs, parse_since, split_key
-from amocrm.models import Contact, Lead
 from amocrm.progress import Progress, StreamProgress, describe, save_in_steps, track
 from amocrm.sandbox import SEED, Sandbox
 from amocrm.testing import client_for
 from amocrm.upsert import normalize_email, normalize_phone, upsert
+from amocrm.v2.models import Contact, Lead
 from amocrm.v2.resources.leads import LeadsResource
 from amocrm.v2.resources.notes import NotesResource
 from amocrm.v4.models.common import EmbeddedEntity, FieldValue, FieldValues, Tag
@@ -154,7 +154,7 @@ def test_save_in_steps_keeps_the_request_count_and_wraps_in_tqdm_style(sb: Sandb
         before = len(sb.request_log())
         bar = Bar()
         seen: list[Progress] = []
-        for result in save_in_steps(client.leads, leads, batch_size=250, progress=seen.append):
+        for result in save_in_steps(client.v2.leads, leads, batch_size=250, progress=seen.append):
             bar.update(len(result))
         assert bar.n == 1100 and all(isinstance(lead.id, int) for lead in leads)
         writes = [e for e in sb.request_log()[before:] if e["path"] == "/api/v2/leads"]
@@ -182,18 +182,18 @@ def test_upsert_in_python(sb: Sandbox) -> None:
     with client_for(sb) as client:
         ivan = Contact(name="Ivan again").set_custom_field(SEED.CF_CONTACT_PHONE, [{"value": "8 999 000-00-01"}])
         anna = Contact(name="Anna").set_custom_field(SEED.CF_CONTACT_EMAIL, [{"value": "anna@example.com"}])
-        by_phone = upsert(client.contacts, [ivan], key="phone")
+        by_phone = upsert(client.v2.contacts, [ivan], key="phone")
         assert [(r.status, r.id) for r in by_phone] == [("updated", SEED.CONTACT_IVAN)]
         assert by_phone.read_requests == 2 and by_phone.write_requests == 1
-        assert client.contacts.get(SEED.CONTACT_IVAN).name == "Ivan again"
-        by_email = upsert(client.contacts, [anna, Contact(name="Anna")], key="email")
+        assert client.v2.contacts.get(SEED.CONTACT_IVAN).name == "Ivan again"
+        by_email = upsert(client.v2.contacts, [anna, Contact(name="Anna")], key="email")
         assert [r.status for r in by_email] == ["added", "failed"] and anna.id == by_email[0].id
-        assert upsert(client.contacts, [anna], key="email")[0].status == "unchanged"
+        assert upsert(client.v2.contacts, [anna], key="email")[0].status == "unchanged"
         lead = Lead(id=SEED.LEAD_FIRST, sale=1000)
-        assert upsert(client.leads, [lead], key="id")[0].status == "unchanged"  # sale is 1000 already
-        assert upsert(client.leads, [Lead(id=SEED.LEAD_FIRST, sale=7)], key="id")[0].status == "updated"
-        assert upsert(client.leads, [Lead(id=1, sale=7)], key="id")[0].message == "no entity with id 1"
-        assert "1 rows: 0 added" in upsert(client.leads, [Lead(id=1)], key="id", dry_run=True).summary()
+        assert upsert(client.v2.leads, [lead], key="id")[0].status == "unchanged"  # sale is 1000 already
+        assert upsert(client.v2.leads, [Lead(id=SEED.LEAD_FIRST, sale=7)], key="id")[0].status == "updated"
+        assert upsert(client.v2.leads, [Lead(id=1, sale=7)], key="id")[0].message == "no entity with id 1"
+        assert "1 rows: 0 added" in upsert(client.v2.leads, [Lead(id=1)], key="id", dry_run=True).summary()
 
 
 # -- the custom-field shapes of v2 and v4 -------------------------------------------------------------

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from cli_helpers import AMOCRM, only_error_line, run_amocrm, run_many
 
-from amocrm.models import Contact
 from amocrm.sandbox import SEED, Sandbox
 from amocrm.testing import client_for
+from amocrm.v2.models import Contact
 
 pytestmark = pytest.mark.skipif(AMOCRM is None, reason="the amocrm console script is not installed (pip install -e .)")
 
@@ -43,7 +43,7 @@ def account() -> Iterator[tuple[Sandbox, list[str]]]:
             people = [Contact(name=f"Person {i}").set_custom_field(SEED.CF_CONTACT_PHONE,
                                                                    [{"value": stored_phone(i), "enum": "MOB"}])
                       for i in range(EXISTING)]
-            client.contacts.save(people)
+            client.v2.contacts.save(people)
         token = sb.issue_long_lived_token()
         yield sb, ["--subdomain", sb.subdomain, "--base-url", sb.base_url, "--token", token, "--throttle", "off"]
 
@@ -98,7 +98,8 @@ def test_import_1000_rows_keyed_by_phone(account: tuple[Sandbox, list[str]], tmp
     by_phone = {_phone_of(r)[0]: r for r in before.values() if _phone_of(r)}
     assert len(before) == EXISTING + 2
     logged = len(sb.request_log())
-    proc = run_amocrm("import", "contacts", str(path), "--key", "phone", "--progress-interval", "0", *conn)
+    proc = run_amocrm("import", "contacts", str(path), "--api", "v2", "--key", "phone", "--progress-interval", "0",
+                      *conn)
     requests = sb.request_log()[logged:]
 
     # the request budget: read once (all pages), write in batches
@@ -158,12 +159,12 @@ def test_import_dry_run_and_key_email(account: tuple[Sandbox, list[str]], tmp_pa
     write_csv(path, [{"name": "Ivan", "email": " IVAN@example.com", "phone": "+7 000"},
                      {"name": "Someone", "email": "someone@example.com", "phone": ""}])
     before = sb.entities("contacts")
-    dry = run_amocrm("import", "contacts", str(path), "--key", "email", "--dry-run", *conn)  # before the real one
+    dry = run_amocrm("import", "contacts", str(path), "--api", "v2", "--key", "email", "--dry-run", *conn)  # before the real one
     wet, bad_key, no_column, bad_column = run_many(
-        ["import", "contacts", str(path), "--key", "email", "-q", *conn],
-        ["import", "leads", str(path), "--key", "phone", *conn],
-        ["import", "contacts", str(path), "--key", "id", *conn],
-        ["import", "companies", str(_bad(tmp_path)), "--key", "phone", *conn],
+        ["import", "contacts", str(path), "--api", "v2", "--key", "email", "-q", *conn],
+        ["import", "leads", str(path), "--api", "v2", "--key", "phone", *conn],
+        ["import", "contacts", str(path), "--api", "v2", "--key", "id", *conn],
+        ["import", "companies", str(_bad(tmp_path)), "--api", "v2", "--key", "phone", *conn],
     )
     assert dry.returncode == 0, dry.stderr
     assert [r["status"] for r in csv.DictReader(io.StringIO(dry.stdout))] == ["updated", "added"]
@@ -184,3 +185,26 @@ def _bad(tmp_path: Path) -> Path:
     path = tmp_path / "bad.csv"
     path.write_text("name,phone,Colour\nACME,+7 1,red\n", encoding="utf-8")
     return path
+
+
+def test_import_without_api_goes_through_v4(account: tuple[Sandbox, list[str]], tmp_path: Path) -> None:
+    """No ``--api``: API v4, the SDK's default version (its field definitions, its list, POST and PATCH)."""
+    sb, conn = account
+    path = tmp_path / "people.csv"
+    write_csv(path, [{"name": "Renamed 7", "phone": csv_phone(7)}, {"name": "Brand new", "phone": "+7 800 111 22 33"},
+                     {"name": "No phone", "phone": ""}])
+    logged = len(sb.request_log())
+    proc = run_amocrm("import", "contacts", str(path), "--key", "phone", "-q", *conn)
+    assert proc.returncode == 1, proc.stderr
+    only_error_line(proc, "1 of 3 rows failed (see the report)")
+    report = list(csv.DictReader(io.StringIO(proc.stdout)))
+    assert [(r["status"], r["key"]) for r in report] == [("updated", "+7" + re.sub(r"\D", "", csv_phone(7))[1:]),
+                                                        ("added", "+78001112233"), ("failed", "")]
+    requests = sb.request_log()[logged:]
+    assert {r["path"] for r in requests} == {"/api/v4/contacts/custom_fields", "/api/v4/contacts"}, requests
+    assert {r["method"] for r in requests if r["path"] == "/api/v4/contacts"} == {"GET", "POST", "PATCH"}
+    after = {r["id"]: r for r in sb.entities("contacts")}
+    assert after[int(report[0]["id"])]["name"] == "Renamed 7" and _phone_of(after[int(report[0]["id"])]) == [
+        stored_phone(7)]
+    assert after[int(report[1]["id"])]["name"] == "Brand new"
+    assert _phone_of(after[int(report[1]["id"])]) == ["+7 800 111 22 33"]

@@ -19,7 +19,7 @@ import pytest
 from amocrm._core.response import wrapper_type
 from amocrm._sync.resource import SavedItem
 from amocrm.errors import ConflictError, raise_for_embedded_errors
-from amocrm.models import (
+from amocrm.v2.models import (
     Account,
     Catalog,
     CatalogElement,

@@ -9,18 +9,9 @@ import pytest
 from codegen_fakes import FakeClient, FakeResponse
 
 from amocrm.errors import ConfigError, ConflictError, EntityErrors, NotFoundError
-from amocrm.models import (
-    UNSET,
-    Catalog,
-    Contact,
-    CustomField,
-    CustomFieldValue,
-    IncomingLead,
-    Lead,
-    Tag,
-    Webhook,
-)
+from amocrm.models import UNSET
 from amocrm.v2 import PROFILE
+from amocrm.v2.models import Catalog, Contact, CustomField, CustomFieldValue, IncomingLead, Lead, Tag, Webhook
 from amocrm.v2.resources import (
     AccountResource,
     CatalogElementsResource,

@@ -92,7 +92,7 @@ def test_body_template_naming_no_parameter(spec_copy: Path) -> None:
 
 
 def test_default_version_must_exist(spec_copy: Path) -> None:
-    _edit(spec_copy / "versions.yaml", "default: v2", "default: v3")
+    _edit(spec_copy / "versions.yaml", "default: v4", "default: v3")
     err = _error(spec_copy)
     assert (err.file, err.key) == ("spec/versions.yaml", "default")
 

@@ -22,14 +22,15 @@ pytestmark = pytest.mark.slow
 CHECK = """
 import json, pathlib, amocrm, amocrm.models, amocrm.client
 from amocrm.models import Lead
-from amocrm.v2.models import lead as generated_lead
-lead = Lead(name="x", sale=1)
+from amocrm.v2.models import Lead as V2Lead, lead as generated_lead
+lead = Lead(name="x", price=1)
 print(json.dumps({
     "amocrm": amocrm.__file__,
     "generated": generated_lead.__file__,
     "generated_is_link": pathlib.Path(generated_lead.__file__).parent.parent.is_symlink(),
     "py_typed": (pathlib.Path(amocrm.__file__).parent / "py.typed").is_file(),
     "lead": amocrm.models.to_write_item(lead),
+    "v2_lead": amocrm.models.to_write_item(V2Lead(name="x", sale=1)),
     "client": amocrm.AmoClient.__module__,
 }))
 """
@@ -76,7 +77,8 @@ def test_wheel_installs_and_imports_in_a_fresh_venv(tmp_path: Path) -> None:
     info = json.loads(run.stdout)
     assert info["amocrm"].startswith(str(env_dir)) and info["generated"].startswith(str(env_dir))
     assert not info["generated_is_link"]  # real files in the wheel, not a link back to the repo
-    assert info["py_typed"] and info["lead"] == {"name": "x", "sale": 1} and info["client"] == "amocrm.client"
+    assert info["py_typed"] and info["lead"] == {"name": "x", "price": 1} and info["client"] == "amocrm.client"
+    assert info["v2_lead"] == {"name": "x", "sale": 1}
     assert str(REPO) not in run.stdout
     help_run = subprocess.run([str(env_dir / "bin" / "amocrm"), "--help"], cwd=tmp_path, capture_output=True,
                               text=True, timeout=60)
@@ -91,7 +93,7 @@ def test_wheel_installs_and_imports_in_a_fresh_venv(tmp_path: Path) -> None:
     use = subprocess.run([str(py), "-I", "-c", USE_FIELDS], cwd=tmp_path / "proj", capture_output=True, text=True,
                          timeout=60, env=env)
     assert use.returncode == 0, use.stderr
-    assert json.loads(use.stdout) == {"wire": [{"id": 200103, "values": [{"value": 2001032}]}],
+    assert json.loads(use.stdout) == {"wire": [{"field_id": 200103, "values": [{"enum_id": 2001032}]}],
                                       "from": str(env_dir)}
     missing = subprocess.run([str(py), "-I", "-c", "import codegen"], cwd=tmp_path, capture_output=True, text=True,
                              timeout=60, env=env)
@@ -107,5 +109,5 @@ from amocrm.models import Lead, to_write_item
 from amo_fields import fields
 lead = Lead(name="x")
 fields(lead).spisok = "Option 2"
-print(json.dumps({"wire": to_write_item(lead)["custom_fields"], "from": amocrm.__file__.split("/lib/")[0]}))
+print(json.dumps({"wire": to_write_item(lead)["custom_fields_values"], "from": amocrm.__file__.split("/lib/")[0]}))
 """

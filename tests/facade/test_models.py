@@ -19,8 +19,8 @@ from amocrm.facade import (
     AmoObject,
     AmoTask,
 )
-from amocrm.models import Contact
 from amocrm.sandbox import SEED, Sandbox
+from amocrm.v2.models import Contact
 
 
 def test_constants() -> None:

@@ -11,18 +11,9 @@ import time
 import pytest
 
 from amocrm import AmoClient, ConflictError, EntityErrors, NotFoundError
-from amocrm.models import (
-    Catalog,
-    CatalogElement,
-    Company,
-    Contact,
-    IncomingLead,
-    Lead,
-    Note,
-    Task,
-)
 from amocrm.models._write import to_write_item
 from amocrm.sandbox import SEED, Sandbox
+from amocrm.v2.models import Catalog, CatalogElement, Company, Contact, IncomingLead, Lead, Note, Task
 
 
 def by_name(sandbox: Sandbox, kind: str, name: str) -> list[dict[str, object]]:
@@ -33,7 +24,7 @@ def by_name(sandbox: Sandbox, kind: str, name: str) -> list[dict[str, object]]:
 
 
 def test_account_with_everything(amocrm_client: AmoClient) -> None:
-    acc = amocrm_client.account.get(with_=["custom_fields", "users", "pipelines", "groups", "note_types", "task_types"])
+    acc = amocrm_client.v2.account.get(with_=["custom_fields", "users", "pipelines", "groups", "note_types", "task_types"])
     assert acc.id == SEED.ACCOUNT_ID
     assert acc.subdomain == "sandbox"
     raw = amocrm_client.request("GET", "/api/v2/account", {"with": "users"})
@@ -41,7 +32,7 @@ def test_account_with_everything(amocrm_client: AmoClient) -> None:
 
 
 def test_pipelines_have_won_and_lost(amocrm_client: AmoClient) -> None:
-    pipelines = amocrm_client.pipelines.list()
+    pipelines = amocrm_client.v2.pipelines.list()
     ids = {p.id for p in pipelines}
     assert {SEED.PIPELINE_MAIN, SEED.PIPELINE_SECOND} <= ids
     for p in pipelines:
@@ -51,7 +42,7 @@ def test_pipelines_have_won_and_lost(amocrm_client: AmoClient) -> None:
 
 
 def test_widgets_list(amocrm_client: AmoClient) -> None:
-    assert isinstance(amocrm_client.widgets.list(), list)
+    assert isinstance(amocrm_client.v2.widgets.list(), list)
 
 
 # -- leads: list / iter / get / save (add, update) -----------------------------------------------
@@ -63,16 +54,16 @@ def test_lead_add_writes_id_back_and_round_trips(amocrm_client: AmoClient, amocr
     lead.set_custom_field(SEED.CF_LEAD_TEXT, "hello")
     lead.add_contacts([SEED.CONTACT_IVAN])
     lead.add_company(SEED.COMPANY_ACME)
-    saved = amocrm_client.leads.save(lead)
+    saved = amocrm_client.v2.leads.save(lead)
     assert len(saved) == 1 and isinstance(lead.id, int) and saved[0].id == lead.id
 
-    got = amocrm_client.leads.get(lead.id)
+    got = amocrm_client.v2.leads.get(lead.id)
     assert got.name == "Big deal" and got.sale == 15000
     assert sorted(t.name for t in got.tags) == ["q4", "vip"]
     assert got.get_custom_field_value(SEED.CF_LEAD_TEXT) == "hello"
     assert SEED.CONTACT_IVAN in got.contacts.id
     # links are kept consistent in both directions
-    ivan = amocrm_client.contacts.get(SEED.CONTACT_IVAN)
+    ivan = amocrm_client.v2.contacts.get(SEED.CONTACT_IVAN)
     assert lead.id in ivan.leads.id
     stored = by_name(amocrm_sandbox, "leads", "Big deal")
     assert len(stored) == 1
@@ -81,22 +72,22 @@ def test_lead_add_writes_id_back_and_round_trips(amocrm_client: AmoClient, amocr
 def test_lead_update_and_unlink(amocrm_client: AmoClient) -> None:
     lead = Lead(name="To update")
     lead.add_contacts([SEED.CONTACT_IVAN, SEED.CONTACT_MARIA])
-    amocrm_client.leads.save(lead)
+    amocrm_client.v2.leads.save(lead)
     assert lead.id is not None
-    got = amocrm_client.leads.get(lead.id)
+    got = amocrm_client.v2.leads.get(lead.id)
     got.name = "Updated"
     got.remove_contacts(SEED.CONTACT_MARIA)
     got.remove_tags("nothing")
-    amocrm_client.leads.save(got)
-    again = amocrm_client.leads.get(lead.id)
+    amocrm_client.v2.leads.save(got)
+    again = amocrm_client.v2.leads.get(lead.id)
     assert again.name == "Updated"
     assert list(again.contacts.id) == [SEED.CONTACT_IVAN]
 
 
 def test_save_never_echoes_read_only_keys(amocrm_client: AmoClient, amocrm_sandbox: Sandbox) -> None:
-    lead = amocrm_client.leads.get(SEED.LEAD_FIRST)
+    lead = amocrm_client.v2.leads.get(SEED.LEAD_FIRST)
     lead.name = "Renamed"
-    amocrm_client.leads.save(lead)
+    amocrm_client.v2.leads.save(lead)
     posts = [r for r in amocrm_sandbox.request_log() if r["method"] == "POST" and r["path"] == "/api/v2/leads"]
     assert posts, "the save was not sent"
     # The request body is not in the log; check the payload builder the save used.
@@ -109,37 +100,37 @@ def test_save_never_echoes_read_only_keys(amocrm_client: AmoClient, amocrm_sandb
 
 
 def test_list_filters_and_204(amocrm_client: AmoClient) -> None:
-    amocrm_client.leads.save([Lead(name=f"filter-{i}", responsible_user_id=SEED.USER_MANAGER) for i in range(3)])
-    mine = amocrm_client.leads.list(responsible_user_id=SEED.USER_MANAGER)
+    amocrm_client.v2.leads.save([Lead(name=f"filter-{i}", responsible_user_id=SEED.USER_MANAGER) for i in range(3)])
+    mine = amocrm_client.v2.leads.list(responsible_user_id=SEED.USER_MANAGER)
     assert {lead.name for lead in mine} >= {"filter-0", "filter-1", "filter-2"}
-    assert amocrm_client.leads.list(query="filter-1").items[0].name == "filter-1"
-    assert amocrm_client.leads.list(id=[SEED.LEAD_FIRST]).items[0].id == SEED.LEAD_FIRST
-    empty = amocrm_client.leads.list(query="no such lead anywhere")  # 204
+    assert amocrm_client.v2.leads.list(query="filter-1").items[0].name == "filter-1"
+    assert amocrm_client.v2.leads.list(id=[SEED.LEAD_FIRST]).items[0].id == SEED.LEAD_FIRST
+    empty = amocrm_client.v2.leads.list(query="no such lead anywhere")  # 204
     assert empty.items == [] and list(empty) == [] and not empty.has_next_page()
 
 
 def test_get_missing_raises_not_found(amocrm_client: AmoClient) -> None:
     with pytest.raises(NotFoundError):
-        amocrm_client.leads.get(999999999)
+        amocrm_client.v2.leads.get(999999999)
 
 
 def test_iter_pages_through_everything_and_stops(amocrm_client: AmoClient, amocrm_sandbox: Sandbox) -> None:
-    amocrm_client.leads.save([Lead(name=f"bulk-{i}") for i in range(23)], batch_size=10)
+    amocrm_client.v2.leads.save([Lead(name=f"bulk-{i}") for i in range(23)], batch_size=10)
     before = len(amocrm_sandbox.request_log())
-    names = [lead.name for lead in amocrm_client.leads.list(page_size=5)]
+    names = [lead.name for lead in amocrm_client.v2.leads.list(page_size=5)]
     total = len(amocrm_sandbox.entities("leads"))
     assert len(names) == total and len(set(names)) == total
     requests = len(amocrm_sandbox.request_log()) - before
     # one per page, plus the pages fetched ahead past the end (at most config.prefetch) or one 204
     assert requests <= total // 5 + 1 + amocrm_client.config.prefetch
-    pages = [page.items for page in amocrm_client.leads.list(page_size=10).pages()]
+    pages = [page.items for page in amocrm_client.v2.leads.list(page_size=10).pages()]
     assert sum(len(p) for p in pages) == total
 
 
 def test_batch_save_is_chunked(amocrm_client: AmoClient, amocrm_sandbox: Sandbox) -> None:
     leads = [Lead(name=f"chunk-{i}") for i in range(7)]
     before = len(amocrm_sandbox.request_log())
-    saved = amocrm_client.leads.save(leads, batch_size=3)
+    saved = amocrm_client.v2.leads.save(leads, batch_size=3)
     posts = [r for r in amocrm_sandbox.request_log()[before:] if r["path"] == "/api/v2/leads"]
     assert len(posts) == 3
     assert [s.id for s in saved] == [lead.id for lead in leads]
@@ -149,27 +140,27 @@ def test_batch_save_is_chunked(amocrm_client: AmoClient, amocrm_sandbox: Sandbox
 def test_stale_update_is_a_conflict(amocrm_client: AmoClient, amocrm_sandbox: Sandbox) -> None:
     from amocrm.testing import client_for
 
-    mine = amocrm_client.leads.get(SEED.LEAD_SECOND)  # the version this worker holds
+    mine = amocrm_client.v2.leads.get(SEED.LEAD_SECOND)  # the version this worker holds
     with client_for(amocrm_sandbox) as other:        # another worker updates the lead meanwhile
-        theirs = other.leads.get(SEED.LEAD_SECOND)
+        theirs = other.v2.leads.get(SEED.LEAD_SECOND)
         theirs.name = "theirs"
-        other.leads.save(theirs)
+        other.v2.leads.save(theirs)
     amocrm_client.config.lock_updates = False         # no lock: the conflict must surface
     amocrm_client.config.updated_at_delta = -3600     # and our clock is behind
     mine.name = "stale"
     with pytest.raises(ConflictError) as info:
-        amocrm_client.leads.save(mine)
+        amocrm_client.v2.leads.save(mine)
     assert "Last modified date is older than in database" in str(info.value)
     assert isinstance(info.value, EntityErrors)
-    assert amocrm_client.leads.get(SEED.LEAD_SECOND).name == "theirs"
+    assert amocrm_client.v2.leads.get(SEED.LEAD_SECOND).name == "theirs"
 
 
 def test_two_quick_updates_of_one_entity_do_not_conflict(amocrm_client: AmoClient) -> None:
     for name in ("one", "two", "three"):
-        lead = amocrm_client.leads.get(SEED.LEAD_FIRST)
+        lead = amocrm_client.v2.leads.get(SEED.LEAD_FIRST)
         lead.name = name
-        amocrm_client.leads.save(lead)
-    assert amocrm_client.leads.get(SEED.LEAD_FIRST).name == "three"
+        amocrm_client.v2.leads.save(lead)
+    assert amocrm_client.v2.leads.get(SEED.LEAD_FIRST).name == "three"
 
 
 # -- contacts and companies ----------------------------------------------------------------------
@@ -180,25 +171,25 @@ def test_contact_with_phone_email_and_company(amocrm_client: AmoClient) -> None:
     contact.set_custom_field(SEED.CF_CONTACT_PHONE, [{"value": "+79990001122", "enum": "WORK"}])
     contact.set_custom_field(SEED.CF_CONTACT_EMAIL, [{"value": "p@example.com", "enum": "WORK"}])
     contact.add_company(SEED.COMPANY_ACME)
-    amocrm_client.contacts.save(contact)
+    amocrm_client.v2.contacts.save(contact)
     assert contact.id is not None
-    got = amocrm_client.contacts.get(contact.id)
+    got = amocrm_client.v2.contacts.get(contact.id)
     assert got.phone == "+79990001122" and got.email == "p@example.com"
     assert got.first_name == "Пётр"
     assert got.company is not None and got.company.id == SEED.COMPANY_ACME
-    assert contact.id in [c.id for c in amocrm_client.contacts.list(query="Пётр Петров")]
+    assert contact.id in [c.id for c in amocrm_client.v2.contacts.list(query="Пётр Петров")]
 
 
 def test_company_links_and_iter(amocrm_client: AmoClient) -> None:
     company = Company(name="Globex")
     company.add_contacts([SEED.CONTACT_MARIA])
     company.add_leads([SEED.LEAD_FIRST])
-    amocrm_client.companies.save(company)
+    amocrm_client.v2.companies.save(company)
     assert company.id is not None
-    got = amocrm_client.companies.get(company.id)
+    got = amocrm_client.v2.companies.get(company.id)
     assert SEED.CONTACT_MARIA in got.contacts.id
     assert SEED.LEAD_FIRST in got.leads.id
-    assert company.id in {c.id for c in amocrm_client.companies.list()}
+    assert company.id in {c.id for c in amocrm_client.v2.companies.list()}
 
 
 # -- tasks and notes -----------------------------------------------------------------------------
@@ -207,21 +198,21 @@ def test_company_links_and_iter(amocrm_client: AmoClient) -> None:
 def test_tasks(amocrm_client: AmoClient) -> None:
     task = Task(text="Call back", task_type=1, complete_till_at=int(time.time()) + 3600)
     task.attach_to_lead(SEED.LEAD_FIRST)
-    amocrm_client.tasks.save(task)
+    amocrm_client.v2.tasks.save(task)
     assert task.id is not None
-    got = amocrm_client.tasks.get(task.id)
+    got = amocrm_client.v2.tasks.get(task.id)
     assert got.element_id == SEED.LEAD_FIRST and got.element_type == 2
-    assert task.id in {t.id for t in amocrm_client.tasks.list(type="lead")}
-    assert task.id in {t.id for t in amocrm_client.tasks.list(element_id=SEED.LEAD_FIRST)}
+    assert task.id in {t.id for t in amocrm_client.v2.tasks.list(type="lead")}
+    assert task.id in {t.id for t in amocrm_client.v2.tasks.list(element_id=SEED.LEAD_FIRST)}
 
 
 def test_notes_need_a_type_and_save(amocrm_client: AmoClient) -> None:
     note = Note(text="Customer called", note_type=4, element_id=SEED.CONTACT_IVAN, element_type=1)
-    amocrm_client.notes.save(note)
+    amocrm_client.v2.notes.save(note)
     assert note.id is not None
-    got = amocrm_client.notes.get(note.id, type="contact")
+    got = amocrm_client.v2.notes.get(note.id, type="contact")
     assert got.text == "Customer called"
-    assert note.id in {n.id for n in amocrm_client.notes.list(type="contact")}
+    assert note.id in {n.id for n in amocrm_client.v2.notes.list(type="contact")}
     sms = Note(text="sms body", note_type=102, element_id=SEED.CONTACT_IVAN, element_type=1)
     assert to_write_item(sms)["params"]["text"] == "sms body"
 
@@ -231,17 +222,17 @@ def test_notes_need_a_type_and_save(amocrm_client: AmoClient) -> None:
 
 def test_catalogs_and_elements(amocrm_client: AmoClient, amocrm_sandbox: Sandbox) -> None:
     catalog = Catalog(name="Services")
-    amocrm_client.catalogs.save(catalog)
+    amocrm_client.v2.catalogs.save(catalog)
     assert catalog.id is not None
-    assert catalog.id in {c.id for c in amocrm_client.catalogs.list()}
+    assert catalog.id in {c.id for c in amocrm_client.v2.catalogs.list()}
     elements = [CatalogElement(name=f"svc-{i}", catalog_id=catalog.id) for i in range(60)]
-    amocrm_client.catalog_elements.save(elements)
-    listed = list(amocrm_client.catalog_elements.list(catalog_id=catalog.id))
+    amocrm_client.v2.catalog_elements.save(elements)
+    listed = list(amocrm_client.v2.catalog_elements.list(catalog_id=catalog.id))
     assert sorted(e.name for e in listed) == sorted(f"svc-{i}" for i in range(60))
-    amocrm_client.catalog_elements.delete(elements[:10])
-    assert len(list(amocrm_client.catalog_elements.list(catalog_id=catalog.id))) == 50
-    amocrm_client.catalogs.delete([catalog])
-    assert catalog.id not in {c.id for c in amocrm_client.catalogs.list()}
+    amocrm_client.v2.catalog_elements.delete(elements[:10])
+    assert len(list(amocrm_client.v2.catalog_elements.list(catalog_id=catalog.id))) == 50
+    amocrm_client.v2.catalogs.delete([catalog])
+    assert catalog.id not in {c.id for c in amocrm_client.v2.catalogs.list()}
 
 
 # -- incoming leads ------------------------------------------------------------------------------
@@ -261,29 +252,29 @@ def test_incoming_leads_form_sip_accept_decline_summary(amocrm_client: AmoClient
                             "duration": 30, "service_code": "pbx", "link": "https://example.com/rec.mp3"},
         incoming_entities={"leads": [{"name": "From a call"}]},
     )
-    (uid_form,) = amocrm_client.incoming_leads.add_form(form)
-    (uid_sip,) = amocrm_client.incoming_leads.add_sip(sip)
-    assert amocrm_client.incoming_leads.get_by_uid(uid_form).uid == uid_form
-    assert {i.uid for i in amocrm_client.incoming_leads.list()} >= {uid_form, uid_sip}
-    assert [i.uid for i in amocrm_client.incoming_leads.list(categories=["sip"])] == [uid_sip]
-    accepted = amocrm_client.incoming_leads.accept([uid_form], user_id=SEED.USER_ADMIN, status_id=SEED.STATUS_MAIN_NEW)
+    (uid_form,) = amocrm_client.v2.incoming_leads.add_form(form)
+    (uid_sip,) = amocrm_client.v2.incoming_leads.add_sip(sip)
+    assert amocrm_client.v2.incoming_leads.get_by_uid(uid_form).uid == uid_form
+    assert {i.uid for i in amocrm_client.v2.incoming_leads.list()} >= {uid_form, uid_sip}
+    assert [i.uid for i in amocrm_client.v2.incoming_leads.list(categories=["sip"])] == [uid_sip]
+    accepted = amocrm_client.v2.incoming_leads.accept([uid_form], user_id=SEED.USER_ADMIN, status_id=SEED.STATUS_MAIN_NEW)
     assert accepted is not None
-    amocrm_client.incoming_leads.decline([uid_sip], user_id=SEED.USER_ADMIN)
-    summary = amocrm_client.incoming_leads.summary()
+    amocrm_client.v2.incoming_leads.decline([uid_sip], user_id=SEED.USER_ADMIN)
+    summary = amocrm_client.v2.incoming_leads.summary()
     assert summary is not None
-    assert [lead.name for lead in amocrm_client.leads.list(query="From the form")] == ["From the form"]
+    assert [lead.name for lead in amocrm_client.v2.leads.list(query="From the form")] == ["From the form"]
 
 
 # -- webhooks ------------------------------------------------------------------------------------
 
 
 def test_webhooks_subscribe_list_unsubscribe(amocrm_client: AmoClient) -> None:
-    result = amocrm_client.webhooks.subscribe("https://example.com/hook", ["add_lead", "update_lead"])
+    result = amocrm_client.v2.webhooks.subscribe("https://example.com/hook", ["add_lead", "update_lead"])
     assert result and result[0].result is True
-    hooks = amocrm_client.webhooks.list()
+    hooks = amocrm_client.v2.webhooks.list()
     assert any(h.url == "https://example.com/hook" for h in hooks)
-    amocrm_client.webhooks.unsubscribe("https://example.com/hook", ["add_lead", "update_lead"])
-    assert not any(h.url == "https://example.com/hook" for h in amocrm_client.webhooks.list())
+    amocrm_client.v2.webhooks.unsubscribe("https://example.com/hook", ["add_lead", "update_lead"])
+    assert not any(h.url == "https://example.com/hook" for h in amocrm_client.v2.webhooks.list())
 
 
 # -- raw, AJAX, account domain, last response ----------------------------------------------------
@@ -304,5 +295,5 @@ def test_api_key_auth_works_end_to_end(amocrm_sandbox: Sandbox) -> None:
     from amocrm.testing import client_for
 
     with client_for(amocrm_sandbox, auth="api_key") as client:
-        assert client.contacts.get(SEED.CONTACT_IVAN).id == SEED.CONTACT_IVAN
+        assert client.v2.contacts.get(SEED.CONTACT_IVAN).id == SEED.CONTACT_IVAN
     assert amocrm_sandbox.counters()["logins"] == 1

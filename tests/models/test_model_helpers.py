@@ -6,8 +6,17 @@ import msgspec
 import pytest
 
 from amocrm.errors import ERROR_CODES as RUNTIME_ERROR_CODES
-from amocrm.models import (
-    UNSET,
+from amocrm.models import UNSET, to_write_item
+from amocrm.v2.constants import (
+    COMMON_NOTETYPE,
+    CONTACT_TYPE,
+    ERROR_CODES,
+    SMS_IN_NOTETYPE,
+    ElementType,
+    NoteType,
+    TaskType,
+)
+from amocrm.v2.models import (
     Company,
     Contact,
     CustomField,
@@ -18,16 +27,6 @@ from amocrm.models import (
     Note,
     Tag,
     Task,
-    to_write_item,
-)
-from amocrm.v2.constants import (
-    COMMON_NOTETYPE,
-    CONTACT_TYPE,
-    ERROR_CODES,
-    SMS_IN_NOTETYPE,
-    ElementType,
-    NoteType,
-    TaskType,
 )
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from amocrm.models import UNSET, Lead, LinkedEntity, LinkedIds, Unlink
+from amocrm.models import UNSET
+from amocrm.v2.models import Lead, LinkedEntity, LinkedIds, Unlink
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import msgspec
 import pytest
 
 from amocrm.errors import ConfigError
-from amocrm.models import (
-    UNSET,
+from amocrm.models import UNSET, to_write_item
+from amocrm.v2.models import (
     CatalogElement,
     Contact,
     CustomField,
@@ -29,7 +29,6 @@ from amocrm.models import (
     Task,
     TaskResult,
     Unlink,
-    to_write_item,
 )
 
 

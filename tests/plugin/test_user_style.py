@@ -11,7 +11,7 @@ from amocrm.sandbox import SEED, Sandbox
 
 
 def test_create_and_read_back_a_lead(amocrm_client: AmoClient) -> None:
-    lead = Lead(name="Deal from my app", sale=990, status_id=SEED.STATUS_MAIN_NEW, pipeline_id=SEED.PIPELINE_MAIN)
+    lead = Lead(name="Deal from my app", price=990, status_id=SEED.STATUS_MAIN_NEW, pipeline_id=SEED.PIPELINE_MAIN)
     amocrm_client.leads.save(lead)
     assert isinstance(lead.id, int)
     assert amocrm_client.leads.get(lead.id).name == "Deal from my app"

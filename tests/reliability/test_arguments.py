@@ -21,9 +21,9 @@ import pytest
 from amocrm.auth import LongLivedToken, OAuth2
 from amocrm.client import AmoClient, ClientConfig
 from amocrm.errors import AmoError, AuthError, ConfigError, DecodeError, TokenStorageError
-from amocrm.models import Catalog, Contact, Lead
 from amocrm.retry import RetryPolicy
 from amocrm.tokens import FileTokenStorage, MemoryTokenStorage, Tokens
+from amocrm.v2.models import Catalog, Contact, Lead
 
 from ._hostile import Hostile, Seen, answer
 
@@ -51,31 +51,31 @@ def call_cases(c: AmoClient) -> list[tuple[str, Callable[[], Any], str]]:
     """(label, call, text the message must contain)."""
     cases: list[tuple[str, Callable[[], Any], str]] = []
     for bad in (0, -1, "5", True, 1.5, -(10**20)):
-        cases.append((f"page_size={bad!r}", lambda b=bad: c.leads.list(page_size=b), "page_size"))
-        cases.append((f"batch_size={bad!r}", lambda b=bad: c.leads.save([Lead(name="x")], batch_size=b),
+        cases.append((f"page_size={bad!r}", lambda b=bad: c.v2.leads.list(page_size=b), "page_size"))
+        cases.append((f"batch_size={bad!r}", lambda b=bad: c.v2.leads.save([Lead(name="x")], batch_size=b),
                       "batch_size"))
     for bad in ("5", None, 0, -3, True, 2.5, 10**20):
-        cases.append((f"get({bad!r})", lambda b=bad: c.leads.get(b), "id"))
+        cases.append((f"get({bad!r})", lambda b=bad: c.v2.leads.get(b), "id"))
     for bad in (-1, "5", 0, math.inf, math.nan, True):
         cases.append((f"timeout={bad!r}", lambda b=bad: c.request("GET", "/api/v2/leads", timeout=b), "timeout"))
     naive = datetime.datetime(2024, 1, 1, 12, 0)
     for bad in ("yesterday", naive, 10**20, -5, True, math.nan):
-        cases.append((f"modified_since={bad!r}", lambda b=bad: c.leads.list(modified_since=b), "modified_since"))
-    cases.append(("save(Contact)", lambda: c.leads.save([Contact(name="x")]), "objects[0]"))
-    cases.append(("save(dict)", lambda: c.leads.save({"name": "x"}), "objects"))
-    cases.append(("save('x')", lambda: c.leads.save("x"), "objects"))
-    cases.append(("save(5)", lambda: c.leads.save(5), "objects"))
-    cases.append(("delete(Lead)", lambda: c.catalogs.delete([Lead(id=5)]), "ids"))
-    cases.append(("delete('5')", lambda: c.catalogs.delete("5"), "ids"))
-    cases.append(("delete(Catalog without id)", lambda: c.catalogs.delete(Catalog(name="c")), "ids"))
-    cases.append(("unknown filter key", lambda: c.leads.list(filter={"date_creat": {"from": 1, "to": 2}}),
+        cases.append((f"modified_since={bad!r}", lambda b=bad: c.v2.leads.list(modified_since=b), "modified_since"))
+    cases.append(("save(Contact)", lambda: c.v2.leads.save([Contact(name="x")]), "objects[0]"))
+    cases.append(("save(dict)", lambda: c.v2.leads.save({"name": "x"}), "objects"))
+    cases.append(("save('x')", lambda: c.v2.leads.save("x"), "objects"))
+    cases.append(("save(5)", lambda: c.v2.leads.save(5), "objects"))
+    cases.append(("delete(Lead)", lambda: c.v2.catalogs.delete([Lead(id=5)]), "ids"))
+    cases.append(("delete('5')", lambda: c.v2.catalogs.delete("5"), "ids"))
+    cases.append(("delete(Catalog without id)", lambda: c.v2.catalogs.delete(Catalog(name="c")), "ids"))
+    cases.append(("unknown filter key", lambda: c.v2.leads.list(filter={"date_creat": {"from": 1, "to": 2}}),
                   "date_creat"))
-    cases.append(("filter value type", lambda: c.leads.list(filter={"tasks": 3}), "tasks"))
-    cases.append(("unknown with_", lambda: c.leads.list(with_=["loss_reason"]), "loss_reason"))
-    cases.append(("unknown with_ as a string", lambda: c.leads.list(with_="loss_reason"), "loss_reason"))
-    cases.append(("sale='lots'", lambda: c.leads.save([Lead(name="x", sale="lots")]), "sale"))
-    cases.append(("sale=1.5", lambda: c.leads.save([Lead(name="x", sale=1.5)]), "sale"))
-    cases.append(("name=5", lambda: c.leads.save([Lead(name=5)]), "name"))
+    cases.append(("filter value type", lambda: c.v2.leads.list(filter={"tasks": 3}), "tasks"))
+    cases.append(("unknown with_", lambda: c.v2.leads.list(with_=["loss_reason"]), "loss_reason"))
+    cases.append(("unknown with_ as a string", lambda: c.v2.leads.list(with_="loss_reason"), "loss_reason"))
+    cases.append(("sale='lots'", lambda: c.v2.leads.save([Lead(name="x", sale="lots")]), "sale"))
+    cases.append(("sale=1.5", lambda: c.v2.leads.save([Lead(name="x", sale=1.5)]), "sale"))
+    cases.append(("name=5", lambda: c.v2.leads.save([Lead(name=5)]), "name"))
     cases.append(("raw path escaping the prefix", lambda: c.request("GET", "/api/v2/../../admin"), ".."))
     cases.append(("raw path encoded ..", lambda: c.request("GET", "/api/v2/%2e%2e/%2e%2e/admin"), ".."))
     cases.append(("raw method", lambda: c.request("TRACE", "/api/v2/leads"), "TRACE"))
@@ -153,7 +153,7 @@ def test_no_auth_is_an_auth_error_before_anything_is_sent(srv: Hostile) -> None:
     client = make(srv, auth=None)
     before = len(srv.seen)
     with pytest.raises(AuthError, match="no auth"):
-        client.leads.list()
+        client.v2.leads.list()
     assert len(srv.seen) == before
     client.close()
 
@@ -176,7 +176,7 @@ def test_an_access_token_from_the_token_endpoint_that_is_not_header_safe_is_refu
                       code="auth-code-0123456789")
         client = AmoClient("acme", base_url=server.base_url, auth=auth, throttle=None, retry=RetryPolicy(attempts=1))
         with pytest.raises(AmoError) as info:
-            client.leads.list()
+            client.v2.leads.list()
         assert isinstance(info.value, DecodeError) and "nothing was saved" in str(info.value), repr(info.value)
         if bad:
             assert bad not in str(info.value) + repr(info.value)
@@ -202,7 +202,7 @@ def test_an_access_token_from_a_token_file_that_is_not_header_safe_is_refused(
     auth = OAuth2("cid", "client-secret-0123456789abcdef", "https://e.test/cb", storage=storage)
     client = make(srv, auth=auth)
     with pytest.raises((TokenStorageError, ConfigError, AuthError)) as info:
-        client.leads.list()
+        client.v2.leads.list()
     assert bad not in str(info.value) + repr(info.value)
     assert len(srv.seen) == before
     client.close()

@@ -15,10 +15,10 @@ from amocrm.auth import LongLivedToken
 from amocrm.client import AmoClient
 from amocrm.errors import ConflictError, DecodeError, EntityErrors
 from amocrm.locking import NoLocker
-from amocrm.models import Lead
 from amocrm.retry import RetryPolicy
 from amocrm.sandbox import SEED, Sandbox
 from amocrm.testing import client_for
+from amocrm.v2.models import Lead
 
 from ._hostile import Hostile, Seen, answer
 
@@ -42,7 +42,7 @@ def leads(n: int, tag: str) -> list[Lead]:
 def test_success_lists_every_object_applied_with_its_id(sb: Sandbox) -> None:
     client = client_for(sb, auth="token")
     batch = leads(7, "ok")
-    result = client.leads.save(batch, batch_size=3)
+    result = client.v2.leads.save(batch, batch_size=3)
     assert result.ok and len(result) == 7 and [o.index for o in result] == list(range(7))
     assert [o.status for o in result] == ["applied"] * 7
     assert result.ids == [lead.id for lead in batch] and all(isinstance(i, int) for i in result.ids)
@@ -57,7 +57,7 @@ def test_the_exception_message_carries_the_servers_reason_by_input_index(sb: San
     batch = leads(6, "why")
     misplaced(batch[4])
     with pytest.raises(EntityErrors) as info:
-        client.leads.save(batch, batch_size=3)
+        client.v2.leads.save(batch, batch_size=3)
     err = info.value
     text = str(err)
     assert "#4: 400 status_id 30011 does not belong to pipeline 3002" in text
@@ -77,7 +77,7 @@ def test_a_failed_chunk_leaves_the_later_ones_not_sent_and_they_are_listed(sb: S
     batch = leads(9, "stop")
     misplaced(batch[1])
     with pytest.raises(EntityErrors) as info:
-        client.leads.save(batch, batch_size=3)
+        client.v2.leads.save(batch, batch_size=3)
     outcome = info.value.outcome
     assert [o.status for o in outcome] == ["applied", "failed", "applied"] + ["not_sent"] * 6
     assert [o.index for o in outcome.not_sent] == list(range(3, 9))
@@ -94,7 +94,7 @@ def test_continue_on_error_sends_every_chunk_then_raises(sb: Sandbox) -> None:
     misplaced(batch[1])
     misplaced(batch[7])
     with pytest.raises(EntityErrors) as info:
-        client.leads.save(batch, batch_size=3, continue_on_error=True)
+        client.v2.leads.save(batch, batch_size=3, continue_on_error=True)
     outcome = info.value.outcome
     assert [o.status for o in outcome] == ["applied", "failed"] + ["applied"] * 5 + ["failed", "applied"]
     assert "7 applied, 2 failed, 0 not sent of 9" in str(info.value)
@@ -105,16 +105,16 @@ def test_continue_on_error_sends_every_chunk_then_raises(sb: Sandbox) -> None:
 def test_a_stale_update_is_a_conflict_error_with_status_and_body(sb: Sandbox) -> None:
     first = client_for(sb, auth="token", locker=NoLocker())
     lead = Lead(name="stale")
-    first.leads.save(lead)
-    stale = first.leads.get(lead.id)
+    first.v2.leads.save(lead)
+    stale = first.v2.leads.get(lead.id)
     assert stale is not None
     first.config.updated_at_delta = 3600  # another writer, an hour ahead
     lead.name = "newer"
-    first.leads.save(lead)
+    first.v2.leads.save(lead)
     stale.name = "older"
     second = client_for(sb, auth="token", locker=NoLocker())
     with pytest.raises(ConflictError) as info:
-        second.leads.save(stale)
+        second.v2.leads.save(stale)
     err = info.value
     assert err.status == 200 and "older than in database" in err.body
     assert "older than in database" in str(err) and "#0" in str(err)
@@ -139,7 +139,7 @@ def test_an_answer_acknowledging_fewer_items_than_sent_is_an_error() -> None:
         client = _hostile_client(srv)
         batch = leads(3, "few")
         with pytest.raises(EntityErrors) as info:
-            client.leads.save(batch)
+            client.v2.leads.save(batch)
         outcome = info.value.outcome
         assert [o.status for o in outcome] == ["applied", "failed", "failed"]
         assert batch[0].id == 101 and [isinstance(lead.id, int) for lead in batch[1:]] == [False, False]
@@ -158,7 +158,7 @@ def test_a_malformed_id_in_an_answer_is_a_decode_error_and_is_not_written(bad: o
         client = _hostile_client(srv)
         batch = leads(2, "abc")
         with pytest.raises(DecodeError, match="invalid id") as info:
-            client.leads.save(batch)
+            client.v2.leads.save(batch)
         assert not any(isinstance(lead.id, int) for lead in batch)  # nothing written back from a bad answer
         assert [o.status for o in info.value.outcome] == ["failed", "failed"]
         client.close()

@@ -60,7 +60,7 @@ def drip_headers(seen: Seen, sock: socket.socket) -> None:
 def test_a_dripped_answer_ends_at_the_timeout(handler: object) -> None:
     with Hostile(handler) as srv:  # type: ignore[arg-type]
         c = client(srv)
-        exc = ends_within(TIMEOUT, lambda: c.leads.list().items)
+        exc = ends_within(TIMEOUT, lambda: c.v2.leads.list().items)
         assert isinstance(exc, TimeoutError), repr(exc)
         c.close()
 
@@ -68,7 +68,7 @@ def test_a_dripped_answer_ends_at_the_timeout(handler: object) -> None:
 def test_a_dripped_answer_ends_within_the_retry_budget() -> None:
     with Hostile(drip_body) as srv:
         c = client(srv, timeout=TIMEOUT, retry=RetryPolicy(attempts=10, total_timeout=2.5, backoff=0.01))
-        exc = ends_within(2.5, lambda: c.leads.list().items)
+        exc = ends_within(2.5, lambda: c.v2.leads.list().items)
         assert isinstance(exc, TransportError), repr(exc)
         assert len(srv.seen) <= 3  # ~1 s per attempt inside a 2.5 s budget
         c.close()
@@ -87,7 +87,7 @@ def test_the_token_endpoint_is_bounded_by_the_timeout_too() -> None:
                       code="auth-code-0123456789")
         c = AmoClient("acme", base_url=srv.base_url, auth=auth, throttle=None, retry=RetryPolicy(attempts=1),
                       timeout=TIMEOUT)
-        exc = ends_within(3 * TIMEOUT, lambda: c.leads.list().items)
+        exc = ends_within(3 * TIMEOUT, lambda: c.v2.leads.list().items)
         assert isinstance(exc, (TransportError, AuthError)), repr(exc)
         assert "client-secret-0123456789abcdef" not in str(exc) and "auth-code-0123456789" not in str(exc)
         assert [s.path for s in srv.seen] == ["/oauth2/access_token"] * len(srv.seen)
@@ -103,7 +103,7 @@ def test_an_endless_body_is_cut_off_at_the_cap() -> None:
 
     with Hostile(handler) as srv:
         c = client(srv, max_body_bytes=1_000_000, timeout=10)
-        exc = ends_within(10, lambda: c.leads.list().items)
+        exc = ends_within(10, lambda: c.v2.leads.list().items)
         assert isinstance(exc, DecodeError) and "1000000" in str(exc), repr(exc)
         c.close()
 
@@ -115,7 +115,7 @@ def test_a_declared_length_over_the_cap_is_refused_before_reading() -> None:
 
     with Hostile(handler) as srv:
         c = client(srv, max_body_bytes=1_000_000, timeout=5)
-        exc = ends_within(1, lambda: c.leads.list().items)
+        exc = ends_within(1, lambda: c.v2.leads.list().items)
         assert isinstance(exc, DecodeError), repr(exc)
         c.close()
 
@@ -130,7 +130,7 @@ def test_compression_is_not_asked_for_and_a_bomb_is_bounded(encoding: str) -> No
 
     with Hostile(handler) as srv:
         c = client(srv, max_body_bytes=1_000_000, timeout=10)
-        exc = ends_within(10, lambda: c.leads.list().items)
+        exc = ends_within(10, lambda: c.v2.leads.list().items)
         assert isinstance(exc, DecodeError) and "1000000" in str(exc), repr(exc)
         assert srv.seen[0].headers.get("accept-encoding") == "identity"
         c.close()
@@ -142,7 +142,7 @@ def test_a_small_compressed_answer_is_still_read() -> None:
 
     with Hostile(handler) as srv:
         c = client(srv)
-        assert [lead.id for lead in c.leads.list().items] == [1]
+        assert [lead.id for lead in c.v2.leads.list().items] == [1]
         c.close()
 
 
@@ -157,7 +157,7 @@ def test_deeply_nested_json_is_a_decode_error(status: int) -> None:
     with Hostile(handler) as srv:
         c = client(srv)
         with pytest.raises((DecodeError, APIError)) as info:
-            _ = c.leads.list().items
+            _ = c.v2.leads.list().items
         assert not isinstance(info.value.__cause__, RecursionError) or isinstance(info.value, DecodeError)
         if status == 200:
             assert isinstance(info.value, DecodeError)
@@ -174,7 +174,7 @@ def test_retry_after_beyond_the_budget_is_a_rate_limit_error_at_once() -> None:
 
     with Hostile(handler) as srv:
         c = client(srv, retry=RetryPolicy(attempts=5, total_timeout=10))
-        exc = ends_within(0.5, lambda: c.leads.list().items)
+        exc = ends_within(0.5, lambda: c.v2.leads.list().items)
         assert isinstance(exc, RateLimitError) and exc.retry_after == 60.0, repr(exc)
         assert len(srv.seen) == 1  # no pointless retries, no sleeping out the budget
         c.close()
@@ -192,6 +192,6 @@ def test_a_429_is_retried_after_retry_after_within_the_budget() -> None:
 
     with Hostile(handler) as srv:
         c = client(srv, retry=RetryPolicy(attempts=2, total_timeout=10))  # 429s do not use up attempts
-        assert [lead.id for lead in c.leads.list().items] == [1]
+        assert [lead.id for lead in c.v2.leads.list().items] == [1]
         assert len(calls) == 3 and calls[1] - calls[0] >= 0.95 and calls[2] - calls[1] >= 0.95
         c.close()

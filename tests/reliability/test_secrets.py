@@ -42,7 +42,7 @@ def test_the_last_response_never_holds_a_token_answer(sb: Sandbox) -> None:
     storage = MemoryTokenStorage()
     auth = OAuth2(sb.client_id, sb.client_secret, sb.redirect_uri, storage=storage, code=sb.mint_code())
     client = AmoClient(sb.subdomain, base_url=sb.base_url, auth=auth, throttle=None)
-    client.account.get()  # exchanges the code first
+    client.v2.account.get()  # exchanges the code first
     tokens = storage.load(client.domain)
     assert tokens is not None
     # now make the token answer the last one the client saw
@@ -65,7 +65,7 @@ def test_error_headers_keep_no_cookies() -> None:
         client = AmoClient("acme", base_url=srv.base_url, auth=LongLivedToken("t" * 40), throttle=None,
                            retry=RetryPolicy(attempts=1))
         with pytest.raises(APIError) as info:
-            _ = client.leads.list().items
+            _ = client.v2.leads.list().items
         err = info.value
         assert err.status == 403
         names = {k.lower() for k in err.headers}
@@ -82,7 +82,7 @@ def test_diagnostics_about_the_token_endpoint_are_not_garbled(sb: Sandbox, caplo
     client = AmoClient(sb.subdomain, base_url=sb.base_url, auth=auth, throttle=None,
                        retry=RetryPolicy(attempts=1, total_timeout=5))
     with caplog.at_level(logging.DEBUG, logger="amocrm"), pytest.raises(TransportError) as info:
-        client.account.get()
+        client.v2.account.get()
     text = str(info.value)
     assert "/oauth2/access_token: connection dropped" in text and "***" not in text.split("/oauth2/access_token", 1)[1][:20]
     assert sb.client_secret not in text + caplog.text
@@ -93,11 +93,11 @@ def test_diagnostics_about_the_token_endpoint_are_not_garbled(sb: Sandbox, caplo
 def test_an_api_key_is_in_no_repr_error_or_log(sb: Sandbox, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.DEBUG, logger="amocrm"):
         good = AmoClient(sb.subdomain, base_url=sb.base_url, auth=ApiKey(sb.login, sb.api_key), throttle=None)
-        good.account.get()
+        good.v2.account.get()
         bad = AmoClient(sb.subdomain, base_url=sb.base_url, auth=ApiKey(sb.login, sb.api_key + "x"), throttle=None,
                         retry=RetryPolicy(attempts=1))
         with pytest.raises(AuthError) as info:
-            bad.account.get()
+            bad.v2.account.get()
     shown = repr(good) + repr(good.auth) + repr(good.last_response) + str(info.value) + repr(info.value) + caplog.text
     assert sb.api_key not in shown
     good.close()

@@ -147,9 +147,9 @@ def updater(a: dict[str, Any]) -> None:
     ok, conflicts, other = 0, [], []
     for i in range(a["n"]):
         try:
-            lead = client.leads.get(a["lead_id"])
+            lead = client.v2.leads.get(a["lead_id"])
             lead.name = f"worker {os.getpid()} update {i}"
-            client.leads.save(lead)
+            client.v2.leads.save(lead)
             ok += 1
         except ConflictError as exc:
             conflicts.append(describe(exc))

@@ -40,7 +40,7 @@ def test_lapsed_sessions_relogin_once_for_all_threads(make_sandbox: Callable[...
             while (left := start + i * duration / per_thread - time.time()) > 0:
                 time.sleep(left)
             try:
-                client.leads.get(SEED.LEAD_FIRST)
+                client.v2.leads.get(SEED.LEAD_FIRST)
             except AmoError as exc:
                 errors.append(exc)
 
@@ -70,7 +70,7 @@ def test_wrong_key_fails_fast_with_one_login(make_sandbox: Callable[..., Sandbox
     client = make_client(sb, key="0" * 40)
     started = time.monotonic()
     try:
-        client.leads.get(SEED.LEAD_FIRST)
+        client.v2.leads.get(SEED.LEAD_FIRST)
         raise AssertionError("a wrong API key was accepted")
     except ReauthorizationRequired as exc:
         guard.exc(exc)
@@ -83,11 +83,11 @@ def test_wrong_key_fails_fast_with_one_login(make_sandbox: Callable[..., Sandbox
 def test_endless_401s_end_after_bounded_relogins(make_sandbox: Callable[..., Sandbox], guard: Guard) -> None:
     sb = make_sandbox(rate_limit=None)
     client = make_client(sb)
-    client.leads.get(SEED.LEAD_FIRST)  # logged in
+    client.v2.leads.get(SEED.LEAD_FIRST)  # logged in
     sb.set_faults(force_401=1000, path_prefix="/api/v2")
     started = time.monotonic()
     try:
-        client.leads.get(SEED.LEAD_FIRST)
+        client.v2.leads.get(SEED.LEAD_FIRST)
         raise AssertionError("a 401 that never ends was not reported")
     except AuthError as exc:
         guard.exc(exc)
@@ -102,11 +102,11 @@ def test_login_endpoint_down_is_a_server_error(make_sandbox: Callable[..., Sandb
     sb.set_faults(error_rate=1.0, error_statuses=[502], path_prefix=LOGIN_PATH)
     client = make_client(sb)
     try:
-        client.leads.get(SEED.LEAD_FIRST)
+        client.v2.leads.get(SEED.LEAD_FIRST)
         raise AssertionError("the login endpoint's 502 page was not reported")
     except ServerError as exc:
         guard.exc(exc)
         assert exc.status == 502
     sb.clear_faults()
-    client.leads.get(SEED.LEAD_FIRST)  # and it recovers as soon as the endpoint does
+    client.v2.leads.get(SEED.LEAD_FIRST)  # and it recovers as soon as the endpoint does
     client.close()

@@ -18,10 +18,10 @@ import pytest
 from amocrm.auth import OAuth2
 from amocrm.client import AmoClient
 from amocrm.errors import AmoError, AuthError, DecodeError, ServerError, TransportError
-from amocrm.models import Lead
 from amocrm.retry import RetryPolicy
 from amocrm.sandbox import SEED, Sandbox
 from amocrm.tokens import MemoryTokenStorage, Tokens
+from amocrm.v2.models import Lead
 
 from .conftest import Guard
 
@@ -65,13 +65,13 @@ def names(sb: Sandbox) -> collections.Counter[str]:
 def test_latency_above_the_timeout(make_sandbox: Callable[..., Sandbox], guard: Guard) -> None:
     sb = make_sandbox(rate_limit=None)
     client, _ = make_client(sb)
-    client.leads.get(SEED.LEAD_FIRST)  # connected and authorised before the faults
+    client.v2.leads.get(SEED.LEAD_FIRST)  # connected and authorised before the faults
     sb.set_faults(latency_ms=800, path_prefix="/api/v2")
-    outcome, took = timed(guard, lambda: client.leads.get(SEED.LEAD_FIRST))
+    outcome, took = timed(guard, lambda: client.v2.leads.get(SEED.LEAD_FIRST))
     assert outcome == "TimeoutError" and took <= BUDGET + SLACK
     log = [e for e in sb.request_log() if e["method"] == "GET"]
     assert len(log) >= 1 + 2  # the warm-up, then the read went out 3 times (idempotent: retried)
-    outcome, took = timed(guard, lambda: client.leads.save(Lead(name="slow write")))
+    outcome, took = timed(guard, lambda: client.v2.leads.save(Lead(name="slow write")))
     assert outcome == "TimeoutError" and took <= TIMEOUT + SLACK  # a write is not retried after a timeout
     time.sleep(0.8)  # the sandbox applies the write after its delay
     assert names(sb)["slow write"] == 1  # applied once: no duplicate from a retry
@@ -84,7 +84,7 @@ def test_mixed_faults_end_typed_within_budget_without_duplicates(
 ) -> None:
     sb = make_sandbox(rate_limit=None)
     client, _ = make_client(sb)
-    client.leads.get(SEED.LEAD_FIRST)
+    client.v2.leads.get(SEED.LEAD_FIRST)
     sb.set_faults(error_rate=0.2, drop_before_rate=0.1, drop_after_rate=0.1, truncate_rate=0.1, html_rate=0.1,
                   non_json_rate=0.05, latency_jitter_ms=50, path_prefix="/api/v2", seed=20261129)
     outcomes: collections.Counter[str] = collections.Counter()
@@ -93,13 +93,13 @@ def test_mixed_faults_end_typed_within_budget_without_duplicates(
     for i in range(60):
         name = f"fault-{i}"
         lead = Lead(name=name)
-        outcome, took = timed(guard, lambda lead=lead: client.leads.save(lead))  # type: ignore[misc]
+        outcome, took = timed(guard, lambda lead=lead: client.v2.leads.save(lead))  # type: ignore[misc]
         outcomes["save " + outcome] += 1
         slowest = max(slowest, took)
         if outcome == "ok":
             assert isinstance(lead.id, int)
             saved[name] = lead.id
-        outcome, took = timed(guard, lambda: client.leads.list(id=[SEED.LEAD_FIRST, SEED.LEAD_SECOND]))
+        outcome, took = timed(guard, lambda: client.v2.leads.list(id=[SEED.LEAD_FIRST, SEED.LEAD_SECOND]))
         outcomes["list " + outcome] += 1
         slowest = max(slowest, took)
     sb.clear_faults()
@@ -120,12 +120,12 @@ def test_mixed_faults_end_typed_within_budget_without_duplicates(
 def test_forced_401_refreshes_once_then_gives_up(make_sandbox: Callable[..., Sandbox], guard: Guard) -> None:
     sb = make_sandbox(rate_limit=None)
     client, _ = make_client(sb)
-    client.leads.get(SEED.LEAD_FIRST)
+    client.v2.leads.get(SEED.LEAD_FIRST)
     sb.set_faults(force_401=1, path_prefix="/api/v2")
-    outcome, took = timed(guard, lambda: client.leads.get(SEED.LEAD_FIRST))
+    outcome, took = timed(guard, lambda: client.v2.leads.get(SEED.LEAD_FIRST))
     assert outcome == "ok" and sb.counters()["refreshes"] == 1  # one refresh, then the request went through
     sb.set_faults(force_401=5, path_prefix="/api/v2")  # a 401 right after a refresh is not refreshed again
-    outcome, took = timed(guard, lambda: client.leads.get(SEED.LEAD_FIRST))
+    outcome, took = timed(guard, lambda: client.v2.leads.get(SEED.LEAD_FIRST))
     assert outcome == "AuthError" and took <= BUDGET + SLACK
     assert sb.counters()["refreshes"] == 1
     client.close()
@@ -136,11 +136,11 @@ def test_token_endpoint_down_with_an_expired_token(make_sandbox: Callable[..., S
     client, _ = make_client(sb, lifetime=1)
     time.sleep(1.1)  # the stored access token has expired
     sb.set_faults(error_rate=1.0, error_statuses=[503], path_prefix="/oauth2/access_token")
-    outcome, took = timed(guard, lambda: client.leads.get(SEED.LEAD_FIRST))
+    outcome, took = timed(guard, lambda: client.v2.leads.get(SEED.LEAD_FIRST))
     assert outcome == "ServerError" and took <= BUDGET + SLACK
     assert sb.counters()["refreshes"] == 0
     sb.clear_faults()  # the refresh token was not consumed by the failed attempt: the next call refreshes
-    outcome, _ = timed(guard, lambda: client.leads.get(SEED.LEAD_FIRST))
+    outcome, _ = timed(guard, lambda: client.v2.leads.get(SEED.LEAD_FIRST))
     assert outcome == "ok" and sb.counters()["refreshes"] == 1
     client.close()
 
@@ -153,7 +153,7 @@ def test_a_short_lived_token_is_refreshed_even_right_after_it_came(
     sb = make_sandbox(rate_limit=None, token_lifetime=1)
     client, _ = make_client(sb)
     for _ in range(3):
-        outcome, _took = timed(guard, lambda: client.leads.get(SEED.LEAD_FIRST))
+        outcome, _took = timed(guard, lambda: client.v2.leads.get(SEED.LEAD_FIRST))
         assert outcome == "ok"
         time.sleep(1.05)
     assert sb.counters()["refreshes"] == 2  # expired twice between the three calls, refreshed each time
@@ -169,12 +169,12 @@ def test_refresh_answer_lost_after_the_server_rotated(make_sandbox: Callable[...
     before = storage.load(client.domain)
     time.sleep(1.1)
     sb.set_faults(drop_after_rate=1.0, path_prefix="/oauth2/access_token")
-    outcome, took = timed(guard, lambda: client.leads.get(SEED.LEAD_FIRST))
+    outcome, took = timed(guard, lambda: client.v2.leads.get(SEED.LEAD_FIRST))
     assert outcome == "TransportError" and took <= BUDGET + SLACK
     assert sb.counters()["refreshes"] == 1  # applied on the server ...
     assert storage.load(client.domain) == before  # ... but the client never saw the new tokens
     sb.clear_faults()
-    outcome, took = timed(guard, lambda: client.leads.get(SEED.LEAD_FIRST))
+    outcome, took = timed(guard, lambda: client.v2.leads.get(SEED.LEAD_FIRST))
     assert outcome == "ReauthorizationRequired" and took <= BUDGET + SLACK
     assert storage.load(client.domain) == before  # the stored tokens are kept for inspection
     client.close()

@@ -60,15 +60,15 @@ def test_every_channel_is_free_of_secrets(make_sandbox: Callable[..., Sandbox], 
     key_client = AmoClient(sb.subdomain, base_url=sb.base_url, auth=ApiKey(sb.login, sb.api_key), throttle=None)
     try:
         with vcr.VCR(record_mode=RecordMode.ALL).use_cassette(str(tmp_path / "run.yaml"), **vcr_config()):
-            client.leads.get(SEED.LEAD_FIRST)  # code exchange
-            key_client.leads.get(SEED.LEAD_FIRST)  # API-key login
+            client.v2.leads.get(SEED.LEAD_FIRST)  # code exchange
+            key_client.v2.leads.get(SEED.LEAD_FIRST)  # API-key login
             time.sleep(1.1)  # the access token and the session lapse
-            client.leads.get(SEED.LEAD_FIRST)  # 401 -> refresh
-            key_client.leads.get(SEED.LEAD_FIRST)  # 401 -> re-login
+            client.v2.leads.get(SEED.LEAD_FIRST)  # 401 -> refresh
+            key_client.v2.leads.get(SEED.LEAD_FIRST)  # 401 -> re-login
             sb.set_faults(html_rate=1.0, path_prefix="/api/v2")
-            expect_error(guard, lambda: client.leads.get(SEED.LEAD_FIRST))  # DecodeError with a body
+            expect_error(guard, lambda: client.v2.leads.get(SEED.LEAD_FIRST))  # DecodeError with a body
             sb.set_faults(force_401=3, path_prefix="/api/v2")
-            expect_error(guard, lambda: client.leads.get(SEED.LEAD_FIRST))  # AuthError after a fresh refresh
+            expect_error(guard, lambda: client.v2.leads.get(SEED.LEAD_FIRST))  # AuthError after a fresh refresh
             sb.clear_faults()
             reused = OAuth2(sb.client_id, sb.client_secret, sb.redirect_uri, code=code)  # the used code
             expect_error(guard, lambda: AmoClient(sb.subdomain, base_url=sb.base_url, auth=reused, throttle=None)

@@ -76,10 +76,10 @@ def test_one_process_two_quick_locked_updates_succeed(make_sandbox: Callable[...
     client = client_for(sb, locker=FileLocker(tmp_path / "locks"))
     outcomes = []
     for name in ("first", "second"):
-        lead = client.leads.get(SEED.LEAD_FIRST)
+        lead = client.v2.leads.get(SEED.LEAD_FIRST)
         lead.name = name
         try:
-            client.leads.save(lead)
+            client.v2.leads.save(lead)
             outcomes.append("ok")
         except ConflictError as exc:
             guard.exc(exc)

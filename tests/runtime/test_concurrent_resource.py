@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from amocrm import AmoClient, EntityErrors, ServerError
-from amocrm.models import CustomField, CustomFieldValue, Lead
 from amocrm.sandbox import Sandbox
 from amocrm.testing import client_for
+from amocrm.v2.models import CustomField, CustomFieldValue, Lead
 
 TOTAL = 23  # leads in the box: 21 made here + the 2 seeded ones
 
@@ -26,7 +26,7 @@ TOTAL = 23  # leads in the box: 21 made here + the 2 seeded ones
 def box() -> Iterator[Sandbox]:
     with Sandbox(rate_limit=None) as sb:
         client = client_for(sb, auth="token")
-        client.leads.save([Lead(name=f"lead-{i:02d}") for i in range(TOTAL - 2)], batch_size=500)
+        client.v2.leads.save([Lead(name=f"lead-{i:02d}") for i in range(TOTAL - 2)], batch_size=500)
         client.close()
         yield sb
 
@@ -54,12 +54,12 @@ def test_prefetch_yields_every_item_once_in_server_order(sb: Sandbox, prefetch: 
     client = client_for(sb, auth="token")
     client.config.prefetch = prefetch
     before = sb.counters()["requests"]
-    names = [lead.name for lead in client.leads.list(page_size=5)]
+    names = [lead.name for lead in client.v2.leads.list(page_size=5)]
     assert names == _sorted_names(sb) and len(names) == TOTAL
     sent = sb.counters()["requests"] - before
     # 5 pages (the last one short); prefetching may add up to `prefetch` requests past the end
     assert 5 <= sent <= 5 + prefetch
-    stats = client.leads.stats
+    stats = client.v2.leads.stats
     assert stats.pages == (5 if prefetch else 0)
     assert sent == 5 + stats.discarded  # cancelled ones never went out
     assert _prefetch_threads() == []
@@ -69,7 +69,7 @@ def test_prefetch_yields_every_item_once_in_server_order(sb: Sandbox, prefetch: 
 def test_pages_with_prefetch_keep_page_boundaries(sb: Sandbox) -> None:
     client = client_for(sb, auth="token")
     client.config.prefetch = 2
-    sizes = [len(page.items) for page in client.leads.list(page_size=10).pages()]
+    sizes = [len(page.items) for page in client.v2.leads.list(page_size=10).pages()]
     assert sizes == [10, 10, 3]
     client.close()
 
@@ -78,7 +78,7 @@ def test_a_short_first_page_costs_one_request(sb: Sandbox) -> None:
     client = client_for(sb, auth="token")
     client.config.prefetch = 4
     before = sb.counters()["requests"]
-    assert len(list(client.leads.list(page_size=100))) == TOTAL
+    assert len(list(client.v2.leads.list(page_size=100))) == TOTAL
     assert sb.counters()["requests"] - before == 1
     client.close()
 
@@ -87,7 +87,7 @@ def test_early_close_sends_nothing_more_and_leaves_no_thread(sb: Sandbox) -> Non
     sb.set_faults(latency_ms=80)
     client = client_for(sb, auth="token", throttle=8.0)  # 125 ms between starts: requests queue
     client.config.prefetch = 3
-    it = iter(client.leads.list(page_size=2))
+    it = iter(client.v2.leads.list(page_size=2))
     assert isinstance(it, GeneratorType)
     first = next(it)  # page 1 arrived full: pages 2-4 are now requested ahead
     assert first.name == _sorted_names(sb)[0]
@@ -97,7 +97,7 @@ def test_early_close_sends_nothing_more_and_leaves_no_thread(sb: Sandbox) -> Non
     time.sleep(0.4)
     log = sb.request_log()
     assert [e for e in log if e["time"] > closed_at + 0.01] == []
-    stats = client.leads.stats
+    stats = client.v2.leads.stats
     assert stats.cancelled >= 1  # at least one was still waiting for its throttle slot
     assert stats.discarded + stats.cancelled == 3
     client.close()
@@ -106,7 +106,7 @@ def test_early_close_sends_nothing_more_and_leaves_no_thread(sb: Sandbox) -> Non
 def test_dropping_the_iterator_stops_it_too(sb: Sandbox) -> None:
     client = client_for(sb, auth="token")
     client.config.prefetch = 2
-    for lead in client.leads.list(page_size=3):
+    for lead in client.v2.leads.list(page_size=3):
         assert lead.name
         break  # the generator is collected at once (CPython refcounting) and joins its tasks
     assert _prefetch_threads() == []
@@ -133,7 +133,7 @@ def test_a_failed_page_raises_after_every_item_before_it(sb: Sandbox, prefetch: 
     client.fail_offset = 10  # the third page of 5
     got: list[str] = []
     with pytest.raises(ServerError, match="injected"):
-        for lead in client.leads.list(page_size=5):
+        for lead in client.v2.leads.list(page_size=5):
             got.append(str(lead.name))
     assert got == _sorted_names(sb)[:10]
     assert _prefetch_threads() == []
@@ -152,15 +152,15 @@ def test_concurrent_save_writes_ids_back_in_input_order(sb: Sandbox) -> None:
     client = client_for(sb, auth="token")
     client.config.save_workers = 4
     leads = _fresh(37, "order")
-    saved = client.leads.save(leads, batch_size=5)
+    saved = client.v2.leads.save(leads, batch_size=5)
     assert [s.id for s in saved] == [lead.id for lead in leads]
     stored = {e["id"]: e["name"] for e in sb.entities("leads")}
     assert [stored[lead.id] for lead in leads] == [lead.name for lead in leads]
-    assert client.leads.stats.chunks == 8
+    assert client.v2.leads.stats.chunks == 8
     # updates go concurrently too, and get their updated_at written back
     for lead in leads:
         lead.sale = 7
-    client.leads.save(leads, batch_size=5)
+    client.v2.leads.save(leads, batch_size=5)
     assert all(lead.updated_at is not None for lead in leads)
     assert {e["sale"] for e in sb.entities("leads") if e["id"] in {lead.id for lead in leads}} == {7}
     assert _prefetch_threads() == []
@@ -178,7 +178,7 @@ def test_a_failed_chunk_raises_after_in_flight_chunks_and_names_them(sb: Sandbox
     leads = _fresh(40, "fail")
     leads[12] = _bad_lead("fail-bad")  # chunk 2 of 5-lead chunks
     with pytest.raises(EntityErrors) as info:
-        client.leads.save(leads, batch_size=5)
+        client.v2.leads.save(leads, batch_size=5)
     outcome = info.value.outcome
     assert [o.status for o in outcome[:15]] == ["applied"] * 12 + ["failed"] + ["applied"] * 2
     assert outcome[12].code == 240 and "#12" in str(info.value)  # the server's reason, by input index
@@ -207,7 +207,7 @@ def test_a_failed_first_chunk_stops_everything(sb: Sandbox) -> None:
     before = sb.counters()["requests"]
     leads = [_bad_lead("first-bad"), *_fresh(19, "first")]
     with pytest.raises(EntityErrors):
-        client.leads.save(leads, batch_size=5)
+        client.v2.leads.save(leads, batch_size=5)
     assert sb.counters()["requests"] - before == 1  # the first chunk goes alone
     assert [isinstance(lead.id, int) for lead in leads[:5]] == [False, True, True, True, True]
     assert not any(isinstance(lead.id, int) for lead in leads[5:])
@@ -220,10 +220,10 @@ def test_save_workers_1_is_sequential(sb: Sandbox) -> None:
     leads = _fresh(20, "seq")
     leads[7] = _bad_lead("seq-bad")
     with pytest.raises(EntityErrors) as info:
-        client.leads.save(leads, batch_size=5)
+        client.v2.leads.save(leads, batch_size=5)
     assert [o.status for o in info.value.outcome[10:]] == ["not_sent"] * 10
     assert not any(isinstance(lead.id, int) for lead in leads[10:])  # nothing after the failed chunk
-    assert client.leads.stats.chunks == 0
+    assert client.v2.leads.stats.chunks == 0
     client.close()
 
 
@@ -233,7 +233,7 @@ def test_save_transport_failure_is_raised_with_the_chunk_map(sb: Sandbox) -> Non
     client.config.save_workers = 2
     leads = _fresh(10, "t502")
     with pytest.raises(ServerError) as info:
-        client.leads.save(leads, batch_size=5)
+        client.v2.leads.save(leads, batch_size=5)
     outcome = info.value.outcome
     assert [o.status for o in outcome] == ["failed"] * 5 + ["not_sent"] * 5
     assert "5 not sent" in str(info.value)
@@ -249,13 +249,13 @@ def test_split_on_504_saves_every_entity_once() -> None:
     with Sandbox(rate_limit=None, batch_504_above=3) as sb:
         plain = client_for(sb, auth="token", retry=RetryPolicy(attempts=1))
         with pytest.raises(ServerError):
-            plain.leads.save([Lead(name=f"no-split-{i}") for i in range(8)])
+            plain.v2.leads.save([Lead(name=f"no-split-{i}") for i in range(8)])
         assert not [e for e in sb.entities("leads") if str(e.get("name", "")).startswith("no-split")]
 
         before = len(sb.request_log())
         client = client_for(sb, auth="token", retry=RetryPolicy(attempts=1, split_on_504=True))
         leads = [Lead(name=f"split-{i}") for i in range(8)]
-        saved = client.leads.save(leads)
+        saved = client.v2.leads.save(leads)
         assert [s.id for s in saved] == [lead.id for lead in leads]
         stored = sorted(str(e["name"]) for e in sb.entities("leads") if str(e.get("name", "")).startswith("split-"))
         assert stored == sorted(f"split-{i}" for i in range(8))

@@ -23,9 +23,9 @@ from amocrm import (
     Tokens,
     TransportError,
 )
-from amocrm.models import Lead
 from amocrm.sandbox import SEED, Sandbox
 from amocrm.testing import client_for
+from amocrm.v2.models import Lead
 
 FAST_RETRY = RetryPolicy(attempts=3, backoff=0.01, backoff_max=0.05, jitter=0.0, total_timeout=10.0)
 
@@ -42,7 +42,7 @@ def test_connection_refused_is_transport_error_not_timeout() -> None:
     client = AmoClient("acme", base_url=f"http://127.0.0.1:{_dead_port()}", auth=LongLivedToken("t" * 20),
                        throttle=None, retry=FAST_RETRY)
     with pytest.raises(TransportError) as info:
-        client.leads.list()
+        client.v2.leads.list()
     assert not isinstance(info.value, TimeoutError)
     assert info.value.sent is False
 
@@ -53,7 +53,7 @@ def test_read_timeout_is_typed_and_bounded(amocrm_sandbox: Sandbox) -> None:
                         retry=RetryPolicy(attempts=2, backoff=0.01, jitter=0.0, total_timeout=1.0))
     started = time.monotonic()
     with pytest.raises(TimeoutError):
-        client.leads.list()
+        client.v2.leads.list()
     assert time.monotonic() - started < 2.0
 
 
@@ -74,18 +74,18 @@ def test_server_errors_on_reads_are_retried(amocrm_sandbox: Sandbox) -> None:
     client = client_for(amocrm_sandbox, auth="token", retry=FAST_RETRY)
     amocrm_sandbox.set_faults(error_rate=1.0, error_statuses=(503,), path_prefix="/api/v2/leads")
     with pytest.raises(ServerError):
-        client.leads.list()
+        client.v2.leads.list()
     served = [r for r in amocrm_sandbox.request_log() if r["path"] == "/api/v2/leads"]
     assert len(served) == 3  # three attempts
     amocrm_sandbox.clear_faults()
-    assert client.leads.list()
+    assert client.v2.leads.list()
 
 
 def test_server_errors_on_writes_are_not_resent(amocrm_sandbox: Sandbox) -> None:
     client = client_for(amocrm_sandbox, auth="token", retry=FAST_RETRY)
     amocrm_sandbox.set_faults(error_rate=1.0, error_statuses=(502,), path_prefix="/api/v2/leads", methods=("POST",))
     with pytest.raises(ServerError):
-        client.leads.save(Lead(name="once"))
+        client.v2.leads.save(Lead(name="once"))
     posts = [r for r in amocrm_sandbox.request_log() if r["path"] == "/api/v2/leads" and r["method"] == "POST"]
     assert len(posts) == 1
 
@@ -100,7 +100,7 @@ def test_forced_401_renews_the_token_transparently(amocrm_sandbox: Sandbox) -> N
                                        client_id=amocrm_sandbox.client_id))
     before = amocrm_sandbox.counters()["refreshes"]
     amocrm_sandbox.set_faults(force_401=1)
-    assert client.leads.get(SEED.LEAD_FIRST).id == SEED.LEAD_FIRST
+    assert client.v2.leads.get(SEED.LEAD_FIRST).id == SEED.LEAD_FIRST
     assert amocrm_sandbox.counters()["refreshes"] == before + 1
     stored = storage.load(client.domain)
     assert stored is not None and stored.refresh_token != issued["refresh_token"]
@@ -108,11 +108,11 @@ def test_forced_401_renews_the_token_transparently(amocrm_sandbox: Sandbox) -> N
 
 def test_401_right_after_a_fresh_token_is_not_a_refresh_loop(amocrm_sandbox: Sandbox) -> None:
     client = client_for(amocrm_sandbox)  # code exchange on first use
-    assert client.leads.get(SEED.LEAD_FIRST).id == SEED.LEAD_FIRST
+    assert client.v2.leads.get(SEED.LEAD_FIRST).id == SEED.LEAD_FIRST
     before = amocrm_sandbox.counters()["refreshes"]
     amocrm_sandbox.set_faults(force_401=5)
     with pytest.raises(AuthError):
-        client.leads.get(SEED.LEAD_FIRST)
+        client.v2.leads.get(SEED.LEAD_FIRST)
     assert amocrm_sandbox.counters()["refreshes"] == before
 
 
@@ -120,14 +120,14 @@ def test_long_lived_token_401_is_auth_error(amocrm_sandbox: Sandbox) -> None:
     client = AmoClient(amocrm_sandbox.subdomain, base_url=amocrm_sandbox.base_url,
                        auth=LongLivedToken("not-a-valid-token"), throttle=None)
     with pytest.raises(AuthError):
-        client.leads.list()
+        client.v2.leads.list()
 
 
 def test_non_json_body_is_decode_error(amocrm_sandbox: Sandbox) -> None:
     client = client_for(amocrm_sandbox, auth="token", retry=RetryPolicy(attempts=1))
     amocrm_sandbox.set_faults(non_json_rate=1.0, path_prefix="/api/v2/contacts")
     with pytest.raises(DecodeError):
-        client.contacts.list()
+        client.v2.contacts.list()
 
 
 @pytest.mark.parametrize("bad", [{"timeout": 0}, {"timeout": -1}, {"base_url": "ftp://x"}, {"throttle": True}])
@@ -152,7 +152,7 @@ def test_concurrent_first_use_exchanges_the_code_once(amocrm_sandbox: Sandbox) -
 
     def work() -> None:
         try:
-            client.leads.get(SEED.LEAD_FIRST)
+            client.v2.leads.get(SEED.LEAD_FIRST)
         except BaseException as exc:  # noqa: BLE001 - collected for the assertion
             errors.append(exc)
 

@@ -49,7 +49,7 @@ def test_refresh_answered_429_waits_for_retry_after_then_succeeds(make_sandbox: 
     auth = OAuth2(sb.client_id, sb.client_secret, sb.redirect_uri, storage=storage, refresh_margin=60)
     with client_for(sb, auth) as client:
         urllib3.request("GET", sb.base_url + "/api/v2/account")  # spends the bucket: the refresh meets 429
-        lead = client.leads.get(SEED.LEAD_FIRST)
+        lead = client.v2.leads.get(SEED.LEAD_FIRST)
     assert lead is not None and lead.id == SEED.LEAD_FIRST
     calls = token_calls(sb)
     assert [c["status"] for c in calls] == [429, 200]
@@ -68,12 +68,12 @@ def test_refresh_answered_503_is_retried_within_bounds_and_the_token_survives(
                   token_retry=retry)
     sb.set_faults(error_rate=1.0, error_statuses=[503], path_prefix="/oauth2/access_token")
     with client_for(sb, auth) as client:
-        lead = client.leads.get(SEED.LEAD_FIRST)  # the token is still valid: the early refresh may fail
+        lead = client.v2.leads.get(SEED.LEAD_FIRST)  # the token is still valid: the early refresh may fail
         assert lead is not None
         assert [c["status"] for c in token_calls(sb)] == [503, 503, 503]
         assert storage.load(client.domain) == before and sb.counters()["refreshes"] == 0
         sb.clear_faults()
-        client.leads.get(SEED.LEAD_FIRST)  # the refresh token was never used: this refresh works
+        client.v2.leads.get(SEED.LEAD_FIRST)  # the refresh token was never used: this refresh works
     assert sb.counters()["refreshes"] == 1 and [c["status"] for c in token_calls(sb)][-1] == 200
 
 
@@ -85,7 +85,7 @@ def test_expired_token_and_a_failing_token_endpoint_is_a_typed_error(make_sandbo
                   token_retry=TokenRetry(attempts=2, backoff=0.05))
     sb.set_faults(error_rate=1.0, error_statuses=[502], path_prefix="/oauth2/access_token")
     with client_for(sb, auth) as client, pytest.raises(ServerError, match="HTTP 502"):
-        client.leads.get(SEED.LEAD_FIRST)
+        client.v2.leads.get(SEED.LEAD_FIRST)
     assert len(token_calls(sb)) == 2
 
 
@@ -112,14 +112,14 @@ def test_a_failed_save_after_refresh_loses_nothing(
     auth = OAuth2(sb.client_id, sb.client_secret, sb.redirect_uri, storage=storage, refresh_margin=0)
     with client_for(sb, auth) as client:
         domain = client.domain
-        client.leads.get(SEED.LEAD_FIRST)
+        client.v2.leads.get(SEED.LEAD_FIRST)
         # The token is refused: refresh; its save fails, and so does the retry before the request is re-sent.
         storage.fail = 2
         sb.set_faults(force_401=1, path_prefix="/api/v2")
-        assert client.leads.get(SEED.LEAD_FIRST) is not None  # ... and the request still succeeds
+        assert client.v2.leads.get(SEED.LEAD_FIRST) is not None  # ... and the request still succeeds
         assert sb.counters()["refreshes"] == 1
         assert storage.load(domain) == old  # not saved yet
-        client.leads.get(SEED.LEAD_FIRST)  # the next request saves them first
+        client.v2.leads.get(SEED.LEAD_FIRST)  # the next request saves them first
         saved = storage.load(domain)
         assert saved is not None and saved.access_token != old.access_token
         last = [e for e in sb.request_log() if e["path"].startswith("/api/v2")][-1]  # type: ignore[union-attr]
@@ -128,7 +128,7 @@ def test_a_failed_save_after_refresh_loses_nothing(
     other = OAuth2.from_storage(FileTokenStorage(folder), domain, refresh_margin=0)
     with client_for(sb, other) as client:
         sb.set_faults(force_401=1, path_prefix="/api/v2")
-        assert client.leads.get(SEED.LEAD_FIRST) is not None
+        assert client.v2.leads.get(SEED.LEAD_FIRST) is not None
     assert sb.counters()["refreshes"] == 2
     assert all(c["status"] == 200 for c in token_calls(sb))  # no refresh was ever refused
     secrets = {old.access_token, old.refresh_token or "", saved.access_token, saved.refresh_token or "",

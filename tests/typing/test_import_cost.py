@@ -13,11 +13,13 @@ after_package = sorted(m for m in sys.modules if m.startswith("amocrm"))
 import amocrm.client; t2 = time.perf_counter()
 client = amocrm.AmoClient("acme")
 heavy = ("click", "cryptography", "redis", "jinja2", "amocrm.sandbox", "amocrm.facade", "amocrm.webhooks",
-         "amocrm.cli", "amocrm.v2.resources.leads", "amocrm.v2.models.lead")
+         "amocrm.cli", "amocrm.v2.resources.leads", "amocrm.v2.models.lead", "amocrm.v4.resources.leads",
+         "amocrm.v4.models.lead")
 loaded = [m for m in heavy if m in sys.modules]
 _ = client.leads
 print(json.dumps({"package_ms": (t1 - t0) * 1000, "client_ms": (t2 - t1) * 1000, "after_package": after_package,
-                  "heavy": loaded, "leads_loaded": "amocrm.v2.resources.leads" in sys.modules}))
+                  "heavy": loaded, "leads_loaded": "amocrm.v4.resources.leads" in sys.modules,
+                  "v2_loaded": [m for m in sys.modules if m.startswith("amocrm.v2.resources")]}))
 """
 
 
@@ -26,7 +28,8 @@ def test_import_is_lazy() -> None:
     info = json.loads(proc.stdout)
     assert info["after_package"] == ["amocrm"]  # nothing but the package's own __init__
     assert info["heavy"] == []  # a client without extras never loads click, cryptography, redis, the sandbox
-    assert info["leads_loaded"]  # ... and a resource's module loads on first use
+    assert info["leads_loaded"]  # ... and a resource's module loads on first use (client.leads: API v4, the default)
+    assert info["v2_loaded"] == []  # ... without loading API v2's resources
     assert info["package_ms"] < 200 and info["client_ms"] < 2000  # generous bounds: catch regressions only
 
 

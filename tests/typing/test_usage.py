@@ -33,8 +33,11 @@ def test_usage_script_runs_against_the_sandbox(amocrm_sandbox: Sandbox, tmp_path
     assert summary.account_id == SEED.ACCOUNT_ID
     assert summary.budget == 2500 and summary.tags == ["python"]
     assert summary.phone == "+79990001122"
+    assert summary.options == [SEED.enum_id(SEED.CF_LEAD_MULTISELECT, 2)]
+    assert summary.filtered_names == ["Typed lead"]  # filter={"price": {"from": 2000, "to": 3000}}
     assert summary.pages >= 2  # page_size=2 over the seeded leads plus ours
     assert summary.missing_error == "NotFoundError"
+    assert summary.v2_sale == 2500 and summary.v2_notes == 1  # the v4 lead through client.v2
     assert summary.webhook_status == (142, 30011)
     assert summary.bad_webhook == "WebhookError"
     assert summary.stored_tokens

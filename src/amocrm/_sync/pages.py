@@ -3,7 +3,7 @@
 ``client.v2.leads.list(...)`` fetches the first page and returns it as an :class:`OffsetPage`
 (``NumberPage`` for page numbers, ``LinksPage`` for v4's ``_links.next``)::
 
-    page = client.leads.list(status=[142])
+    page = client.v2.leads.list(status=[142])
     page.items                 # this page's objects
     for lead in page: ...      # every object, this page and the following ones
     for p in page.pages(): ... # this page and the following ones

@@ -89,7 +89,7 @@ def connection_options(fn: F) -> F:
 
 def api_option(fn: F) -> F:
     """``--api v2|v4``."""
-    return click.option("--api", type=click.Choice(["v2", "v4"]), default="v2", show_default=True,
+    return click.option("--api", type=click.Choice(["v2", "v4"]), default="v4", show_default=True,
                         help="API version whose resources and models to use.")(fn)
 
 

@@ -107,8 +107,9 @@ def _items(first: Any, linked: _Linked | None) -> Iterator[tuple[Any, Any]]:
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True,
               help="JSON lines (one entity per line, as the API sends it) or CSV (one column per field).")
 @click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
-              help="A filter of the resource's list(): -p query=acme, -p status=142,143, "
-                   "-p 'filter[date_create][from]=2024-01-01', -p 'filter={\"tasks\": 1}'.")
+              help="A filter of the resource's list(): -p query=acme, -p 'filter[pipeline_id]=3001', "
+                   "-p 'filter[price][from]=1000', -p 'filter={\"statuses\": [[3001, 142]]}'; "
+                   "API v2: -p status=142,143, -p 'filter[date_create][from]=2024-01-01'.")
 @click.option("--since", metavar="DATE", help="Only entities changed since this ISO 8601 date or date-time.")
 @click.option("--columns", type=click.Choice(["name", "id"]), default="name", show_default=True,
               help="CSV: head custom-field columns with the field's name, or as cf_<id>.")
@@ -129,8 +130,9 @@ def export(entity: str, fmt: str, params: tuple[str, ...], since: str | None, co
     \b
     Examples:
       amocrm export leads --format csv -o leads.csv
-      amocrm export leads --since 2024-01-01 -p status=142 --with contacts,companies
-      amocrm export notes -p type=lead
+      amocrm export leads --since 2024-01-01 -p 'filter[pipeline_id]=3001' --with contacts,companies
+      amocrm export notes -p entity_type=leads
+      amocrm export leads --api v2 -p status=142        # API v2's resources and filters
     Progress goes to stderr (a line every --progress-interval seconds when it is not a terminal).
     """
     from amocrm.progress import StreamProgress, track

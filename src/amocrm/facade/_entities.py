@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from amocrm.errors import NotFoundError
 from amocrm.facade._object import AmoObject, CustomFieldsMixin, TagsMixin, link_call
 from amocrm.facade._registry import get_raw, items_of, path_of
-from amocrm.models import Catalog, CatalogElement, Company, Contact, Lead, Note, Task
 from amocrm.v2 import constants as _c
+from amocrm.v2.models import Catalog, CatalogElement, Company, Contact, Lead, Note, Task
 
 if TYPE_CHECKING:
     from typing_extensions import Self

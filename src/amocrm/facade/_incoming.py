@@ -1,7 +1,7 @@
 """The seed's incoming-lead (unsorted) models: ``AmoIncomingLead``, ``AmoIncomingLeadForm``, ``AmoIncomingLeadSip``.
 
-They wrap the generated :class:`~amocrm.models.IncomingLead`; saves go through
-``client.incoming_leads.add_form``/``add_sip``, which fill in ``created_at`` and write the uid back.
+They wrap the generated :class:`~amocrm.v2.models.IncomingLead`; saves go through
+``client.v2.incoming_leads.add_form``/``add_sip``, which fill in ``created_at`` and write the uid back.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from amocrm.errors import ConfigError, NotFoundError
 from amocrm.facade._entities import AmoCompany, AmoContact, AmoLead
 from amocrm.facade._object import AmoObject, model_from
 from amocrm.facade._registry import call_raw, get_raw, path_of
-from amocrm.models import (
+from amocrm.models import to_write_item
+from amocrm.v2.models import (
     Company,
     Contact,
     IncomingEntities,
     IncomingLead,
     IncomingLeadInfo,
     Lead,
-    to_write_item,
 )
 
 if TYPE_CHECKING:

@@ -3,7 +3,7 @@
 The wrapper holds the typed model in ``.model`` and forwards attribute reads and writes to it
 (``contact.first_name = 'X'``); ``None`` stands for "not set" both ways, as in the seed. Payloads are
 built by the SDK's writer (:func:`amocrm.models.to_write_item`) and saves go through the generated
-resource of the account (``client.contacts.save(...)``), which writes the new id back.
+resource of the account (``client.v2.contacts.save(...)``), which writes the new id back.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ import msgspec
 from amocrm.errors import ConfigError, NotFoundError
 from amocrm.facade._registry import REGISTRY, get_raw, items_of, save_raw
 from amocrm.lib.base import mark_clean
-from amocrm.models import CustomField, to_write_item
+from amocrm.models import to_write_item
 from amocrm.v2 import constants as _c
+from amocrm.v2.models import CustomField
 
 if TYPE_CHECKING:
     from typing_extensions import Self
