@@ -13,7 +13,8 @@ import urllib3
 from amocrm.sandbox import SEED, Sandbox
 from amocrm.sandbox.entities import create_entity
 
-__all__ = ["Row", "Timing", "lead_write_item", "measure", "measure_together", "seed_leads", "fetch_page_bytes"]
+__all__ = ["Row", "Timing", "fetch_page_bytes", "fetch_v4_page_bytes", "lead_write_item", "measure",
+           "measure_together", "seed_leads"]
 
 
 @dataclass
@@ -155,4 +156,19 @@ def fetch_page_bytes(sb: Sandbox, size: int) -> bytes:
         http.clear()
     if r.status != 200:
         raise RuntimeError(f"sandbox answered {r.status} to the page request")
+    return bytes(r.data)
+
+
+def fetch_v4_page_bytes(sb: Sandbox, size: int, query: str = "with=contacts") -> bytes:
+    """The raw body of ``GET /api/v4/leads?limit=size&<query>``: the sandbox's v4 serialisation
+    (``custom_fields_values``, ``_embedded`` tags, companies and, with ``with=contacts``, contacts)."""
+    token = sb.issue_tokens()["access_token"]
+    http = urllib3.PoolManager(retries=False)
+    try:
+        r = http.request("GET", f"{sb.base_url}/api/v4/leads?limit={size}&{query}",
+                         headers={"Authorization": f"Bearer {token}"})
+    finally:
+        http.clear()
+    if r.status != 200:
+        raise RuntimeError(f"sandbox answered {r.status} to the v4 page request")
     return bytes(r.data)

@@ -78,3 +78,24 @@ def test_links_without_an_id_are_not_sent(ident: Any) -> None:
 def test_entries_compare_by_identity() -> None:
     a, b = Entry(0, None, None, "add"), Entry(0, None, None, "add")
     assert a != b and a == a and [a, b].index(b) == 1
+
+
+def test_tracked_objects_in_groups_keep_the_per_object_rules() -> None:
+    import enum
+
+    class Level(enum.IntEnum):
+        HIGH = 3
+
+    read = [msgspec.json.decode(b'{"id": %d, "name": "n", "sale": 1}' % (i + 1), type=Lead) for i in range(4)]
+    mark_clean(read)
+    for lead in read:
+        lead.sale = 5
+    read[2].sale = Level.HIGH  # not an exact int: the batch pass gives way to the per-object rules
+    assert [b["sale"] for b in _bodies(read)] == [5, 5, 3, 5]
+    read[3].custom_fields = [CustomField(id=1, values=[CustomFieldValue(value="x", enum=1.5)])]
+    with pytest.raises(ConfigError, match=r"CustomFieldValue.enum|custom_fields.*enum"):
+        _bodies(read)
+    read[3].custom_fields = [CustomField(id=1, values=[CustomFieldValue(value="x", enum=1)])]
+    read[1].name = 7
+    with pytest.raises(ConfigError, match=r"^Lead.name: expected str \(or None\), got int 7; nothing was sent$"):
+        _bodies(read)

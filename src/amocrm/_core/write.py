@@ -132,6 +132,8 @@ def check_models(
         check_fields(fresh, checks, what)
         for attr, cls, checker, many in nested:
             check_nested(fresh, attr, cls, checker, what, many=many)
+    if tracked and _tracked_pass(tracked, checks, what, nested):
+        return
     by_attr = _by_attr(checks) if tracked else {}
     for obj in tracked:
         names = obj.__dict__[_CHANGED]
@@ -141,6 +143,28 @@ def check_models(
         for attr, cls, checker, many in nested:
             if attr in names:
                 check_nested([obj], attr, cls, checker, what, many=many)
+
+
+def _tracked_pass(tracked: list[Any], checks: tuple[FieldCheck, ...], what: str,
+                  nested: tuple[tuple[str, type[Any], Callable[..., None], bool], ...]) -> bool:
+    """Check tracked objects in groups of the same changed fields (a C-level pass per field and
+    group): True when all of them pass. On any failure the caller's object-by-object loop runs
+    instead, so the error raised (which object, which field, its wording) stays the same."""
+    groups: dict[frozenset[str], list[Any]] = {}
+    for obj in tracked:
+        groups.setdefault(frozenset(obj.__dict__[_CHANGED]), []).append(obj)
+    by_attr = _by_attr(checks)
+    try:
+        for names, objs in groups.items():
+            for check in (by_attr[n] for n in names if n in by_attr):
+                if not set(map(type, map(check.get, objs))) <= check.exact:
+                    return False
+            for attr, cls, checker, many in nested:
+                if attr in names:
+                    check_nested(objs, attr, cls, checker, what, many=many)
+    except ConfigError:
+        return False
+    return True
 
 
 def _check_refused(fresh: list[Any], tracked: list[Any], refused: tuple[tuple[str, str, bool], ...],
