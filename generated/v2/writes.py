@@ -400,7 +400,7 @@ def write_company(o: Company) -> CompanyWrite:
         v_leads.id
         if type(v_leads) is LinkedIds and type(v_leads.id) is list and set(map(type, v_leads.id)) <= _INT
         else UNSET
-        if type(v_leads) is LinkedIds and (v_leads.id is UNSET or v_leads.id is None)
+        if type(v_leads) is LinkedIds and v_leads.id is UNSET
         else link_ids(v_leads, "Company.leads")
     )
     v_contacts = o.contacts
@@ -410,7 +410,7 @@ def write_company(o: Company) -> CompanyWrite:
         and type(v_contacts.id) is list
         and set(map(type, v_contacts.id)) <= _INT
         else UNSET
-        if type(v_contacts) is LinkedIds and (v_contacts.id is UNSET or v_contacts.id is None)
+        if type(v_contacts) is LinkedIds and v_contacts.id is UNSET
         else link_ids(v_contacts, "Company.contacts")
     )
     v_customers = o.customers
@@ -420,7 +420,7 @@ def write_company(o: Company) -> CompanyWrite:
         and type(v_customers.id) is list
         and set(map(type, v_customers.id)) <= _INT
         else UNSET
-        if type(v_customers) is LinkedIds and (v_customers.id is UNSET or v_customers.id is None)
+        if type(v_customers) is LinkedIds and v_customers.id is UNSET
         else link_ids(v_customers, "Company.customers")
     )
     v_tags = o.tags
@@ -549,7 +549,7 @@ def write_contact(o: Contact) -> ContactWrite:
         v_company.id
         if type(v_company) is LinkedEntity and type(v_company.id) is int
         else UNSET
-        if type(v_company) is LinkedEntity and (v_company.id is UNSET or v_company.id is None)
+        if type(v_company) is LinkedEntity and v_company.id is UNSET
         else link_id(v_company, "Contact.company")
     )
     v_leads = o.leads
@@ -557,7 +557,7 @@ def write_contact(o: Contact) -> ContactWrite:
         v_leads.id
         if type(v_leads) is LinkedIds and type(v_leads.id) is list and set(map(type, v_leads.id)) <= _INT
         else UNSET
-        if type(v_leads) is LinkedIds and (v_leads.id is UNSET or v_leads.id is None)
+        if type(v_leads) is LinkedIds and v_leads.id is UNSET
         else link_ids(v_leads, "Contact.leads")
     )
     v_customers = o.customers
@@ -567,7 +567,7 @@ def write_contact(o: Contact) -> ContactWrite:
         and type(v_customers.id) is list
         and set(map(type, v_customers.id)) <= _INT
         else UNSET
-        if type(v_customers) is LinkedIds and (v_customers.id is UNSET or v_customers.id is None)
+        if type(v_customers) is LinkedIds and v_customers.id is UNSET
         else link_ids(v_customers, "Contact.customers")
     )
     v_tags = o.tags
@@ -791,7 +791,7 @@ def write_customer(o: Customer) -> CustomerWrite:
         and type(v_contacts.id) is list
         and set(map(type, v_contacts.id)) <= _INT
         else UNSET
-        if type(v_contacts) is LinkedIds and (v_contacts.id is UNSET or v_contacts.id is None)
+        if type(v_contacts) is LinkedIds and v_contacts.id is UNSET
         else link_ids(v_contacts, "Customer.contacts")
     )
     v_company = o.company
@@ -799,7 +799,7 @@ def write_customer(o: Customer) -> CustomerWrite:
         v_company.id
         if type(v_company) is LinkedEntity and type(v_company.id) is int
         else UNSET
-        if type(v_company) is LinkedEntity and (v_company.id is UNSET or v_company.id is None)
+        if type(v_company) is LinkedEntity and v_company.id is UNSET
         else link_id(v_company, "Customer.company")
     )
     w.updated_at = UNSET if isinstance(o.id, int) else o.updated_at
@@ -1074,7 +1074,7 @@ def write_lead(o: Lead) -> LeadWrite:
         v_company.id
         if type(v_company) is LinkedEntity and type(v_company.id) is int
         else UNSET
-        if type(v_company) is LinkedEntity and (v_company.id is UNSET or v_company.id is None)
+        if type(v_company) is LinkedEntity and v_company.id is UNSET
         else link_id(v_company, "Lead.company")
     )
     v_tags = o.tags
@@ -1107,7 +1107,7 @@ def write_lead(o: Lead) -> LeadWrite:
         and type(v_contacts.id) is list
         and set(map(type, v_contacts.id)) <= _INT
         else UNSET
-        if type(v_contacts) is LinkedIds and (v_contacts.id is UNSET or v_contacts.id is None)
+        if type(v_contacts) is LinkedIds and v_contacts.id is UNSET
         else link_ids(v_contacts, "Lead.contacts")
     )
     w.updated_at = UNSET if isinstance(o.id, int) else o.updated_at
