@@ -6,6 +6,9 @@ least 3 requests must be in flight; 1 reaches ~0.75 of the limit, 2 ~0.93-0.97 -
 saves new ones; a seed-like baseline client runs the same jobs in the same run: one request at a
 time, starts spaced 1/7 s apart, a new connection per request.
 
+The same run does it through API v4 as well (the same leads, 250 per page following ``_links.next``;
+new leads created 250 per request) and exports leads with their contacts (:mod:`bench.wire_v4`).
+
 The figure is the request rate the server saw, ``(n - 1) / (last arrival - first arrival)`` from the
 sandbox's log, as a share of the limit. The note adds the caller's wall time against the least
 possible, ``(n - 1) / limit + one round trip``.
@@ -26,6 +29,7 @@ from amocrm.models import CustomField, CustomFieldValue, Lead
 from amocrm.sandbox import SEED, SandboxProcess
 from amocrm.testing import client_for
 
+from . import wire_v4
 from ._common import Row, lead_write_item
 
 __all__ = ["run", "SeedLikeClient"]
@@ -125,6 +129,7 @@ def run(smoke: bool = False) -> list[Row]:
     latency = 20.0 if smoke else 200.0
     n_iter, page = (600, 50) if smoke else (20_000, 500)
     n_save, batch = (300, 25) if smoke else (10_000, 250)
+    page4, batch4 = (25, 25) if smoke else (250, 250)  # the v4 caps
     # The server runs in its own interpreter: in-process, its page serialisation would compete with
     # the client for one GIL. It is seeded through the API under the same limit (about 6 s).
     with SandboxProcess(rate_limit=rate, latency_ms=latency, seed=False) as sb:
@@ -139,18 +144,31 @@ def run(smoke: bool = False) -> list[Row]:
 
         it_sdk = _timed(sb, sdk_iter)
         it_base = _timed(sb, lambda: base.iterate(page))
+        # the same leads through API v4: 250 per page (its cap), _links.next paging
+        base4 = wire_v4.SeedLikeV4(sb.base_url, sb.issue_tokens()["access_token"], rate)
+        it4_sdk = _timed(sb, lambda: sum(1 for _ in sdk.v4.leads.list(page_size=page4)))
+        it4_base = _timed(sb, lambda: base4.iterate(page4))
         leads = [_new_lead(i) for i in range(n_save)]
         sv_sdk = _timed(sb, lambda: len(sdk.leads.save(leads, batch_size=batch)))
         sv_base = _timed(sb, lambda: base.save([_new_item(i) for i in range(n_save)], batch))
+        leads4 = [wire_v4.new_lead(i) for i in range(n_save)]
+        sv4_sdk = _timed(sb, lambda: len(sdk.v4.leads.save(leads4, batch_size=batch4)))
+        sv4_base = _timed(sb, lambda: base4.save([wire_v4.new_item(i) for i in range(n_save)], batch4))
         counters = sb.counters()
         stats = sdk.leads.stats
+        stats4 = sdk.v4.leads.stats
         sdk.close()
     assert it_sdk.items == it_base.items == n_iter, (it_sdk, it_base)
+    assert it4_sdk.items == it4_base.items == n_iter, (it4_sdk, it4_base)
     assert all(isinstance(lead.id, int) for lead in leads)
+    assert all(isinstance(lead.id, int) for lead in leads4)
     limited = counters["rate_limited"] + counters["blocked"]
     rows = []
-    for what, job, baseline in (("iterate", it_sdk, it_base), ("save", sv_sdk, sv_base)):
-        size = f"{n_iter:,} leads, {page}/page" if what == "iterate" else f"{n_save:,} leads, {batch}/request"
+    for what, job, baseline in (("iterate", it_sdk, it_base), ("save", sv_sdk, sv_base),
+                                ("v4: iterate", it4_sdk, it4_base), ("v4: save", sv4_sdk, sv4_base)):
+        size = {"iterate": f"{n_iter:,} leads, {page}/page", "save": f"{n_save:,} leads, {batch}/request",
+                "v4: iterate": f"{n_iter:,} v4 leads, {page4}/page, _links.next",
+                "v4: save": f"{n_save:,} new v4 leads, {batch4}/request"}[what]
         rows.append(Row(
             "2 wire", f"{what} {size} ({latency:g} ms latency, limit {rate:g}/s): share of limit",
             job.rate / rate, "x limit", "seed-like sequential client", baseline.rate / rate, "higher",
@@ -159,5 +177,7 @@ def run(smoke: bool = False) -> list[Row]:
         ))
     rows.append(Row("2 wire", "429/403 answers during the whole run", float(limited), "count", target="0",
                     ok=limited == 0, note=f"prefetch={sdk.config.prefetch}: {stats.discarded} page(s) fetched past the end and "
-                    f"discarded, {stats.cancelled} cancelled before sending; {stats.chunks} chunks sent concurrently"))
+                    f"discarded, {stats.cancelled} cancelled before sending; {stats.chunks} chunks sent concurrently; "
+                    f"v4: {stats4.discarded} discarded, {stats4.cancelled} cancelled, {stats4.chunks} chunks"))
+    rows.extend(wire_v4.export_rows(smoke, rate, latency))
     return rows

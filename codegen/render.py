@@ -424,7 +424,8 @@ def _write_plan(
                     fast = [
                         f"{v} = {src}",
                         f"{{w}} = {v}.id if type({v}) is {held} and type({v}.id) is list and "
-                        f"set(map(type, {v}.id)) <= _INT else link_ids({v}, {what!r})",
+                        f"set(map(type, {v}.id)) <= _INT else UNSET if type({v}) is {held} and {v}.id is UNSET "
+                        f"else link_ids({v}, {what!r})",
                     ]
                     only.add(held)
             elif conv == "id":
@@ -433,7 +434,8 @@ def _write_plan(
                     v = f"v_{f.attr}"
                     fast = [
                         f"{v} = {src}",
-                        f"{{w}} = {v}.id if type({v}) is {held} and type({v}.id) is int else link_id({v}, {what!r})",
+                        f"{{w}} = {v}.id if type({v}) is {held} and type({v}.id) is int else UNSET if type({v}) "
+                        f"is {held} and {v}.id is UNSET else link_id({v}, {what!r})",
                     ]
             elif conv == "tag_names":
                 expr = f"tag_names({src}, {what!r})"

@@ -399,6 +399,8 @@ def write_company(o: Company) -> CompanyWrite:
     w.leads_id = (
         v_leads.id
         if type(v_leads) is LinkedIds and type(v_leads.id) is list and set(map(type, v_leads.id)) <= _INT
+        else UNSET
+        if type(v_leads) is LinkedIds and v_leads.id is UNSET
         else link_ids(v_leads, "Company.leads")
     )
     v_contacts = o.contacts
@@ -407,6 +409,8 @@ def write_company(o: Company) -> CompanyWrite:
         if type(v_contacts) is LinkedIds
         and type(v_contacts.id) is list
         and set(map(type, v_contacts.id)) <= _INT
+        else UNSET
+        if type(v_contacts) is LinkedIds and v_contacts.id is UNSET
         else link_ids(v_contacts, "Company.contacts")
     )
     v_customers = o.customers
@@ -415,6 +419,8 @@ def write_company(o: Company) -> CompanyWrite:
         if type(v_customers) is LinkedIds
         and type(v_customers.id) is list
         and set(map(type, v_customers.id)) <= _INT
+        else UNSET
+        if type(v_customers) is LinkedIds and v_customers.id is UNSET
         else link_ids(v_customers, "Company.customers")
     )
     v_tags = o.tags
@@ -542,12 +548,16 @@ def write_contact(o: Contact) -> ContactWrite:
     w.company_id = (
         v_company.id
         if type(v_company) is LinkedEntity and type(v_company.id) is int
+        else UNSET
+        if type(v_company) is LinkedEntity and v_company.id is UNSET
         else link_id(v_company, "Contact.company")
     )
     v_leads = o.leads
     w.leads_id = (
         v_leads.id
         if type(v_leads) is LinkedIds and type(v_leads.id) is list and set(map(type, v_leads.id)) <= _INT
+        else UNSET
+        if type(v_leads) is LinkedIds and v_leads.id is UNSET
         else link_ids(v_leads, "Contact.leads")
     )
     v_customers = o.customers
@@ -556,6 +566,8 @@ def write_contact(o: Contact) -> ContactWrite:
         if type(v_customers) is LinkedIds
         and type(v_customers.id) is list
         and set(map(type, v_customers.id)) <= _INT
+        else UNSET
+        if type(v_customers) is LinkedIds and v_customers.id is UNSET
         else link_ids(v_customers, "Contact.customers")
     )
     v_tags = o.tags
@@ -778,12 +790,16 @@ def write_customer(o: Customer) -> CustomerWrite:
         if type(v_contacts) is LinkedIds
         and type(v_contacts.id) is list
         and set(map(type, v_contacts.id)) <= _INT
+        else UNSET
+        if type(v_contacts) is LinkedIds and v_contacts.id is UNSET
         else link_ids(v_contacts, "Customer.contacts")
     )
     v_company = o.company
     w.company_id = (
         v_company.id
         if type(v_company) is LinkedEntity and type(v_company.id) is int
+        else UNSET
+        if type(v_company) is LinkedEntity and v_company.id is UNSET
         else link_id(v_company, "Customer.company")
     )
     w.updated_at = UNSET if isinstance(o.id, int) else o.updated_at
@@ -1057,6 +1073,8 @@ def write_lead(o: Lead) -> LeadWrite:
     w.company_id = (
         v_company.id
         if type(v_company) is LinkedEntity and type(v_company.id) is int
+        else UNSET
+        if type(v_company) is LinkedEntity and v_company.id is UNSET
         else link_id(v_company, "Lead.company")
     )
     v_tags = o.tags
@@ -1088,6 +1106,8 @@ def write_lead(o: Lead) -> LeadWrite:
         if type(v_contacts) is LinkedIds
         and type(v_contacts.id) is list
         and set(map(type, v_contacts.id)) <= _INT
+        else UNSET
+        if type(v_contacts) is LinkedIds and v_contacts.id is UNSET
         else link_ids(v_contacts, "Lead.contacts")
     )
     w.updated_at = UNSET if isinstance(o.id, int) else o.updated_at

@@ -32,6 +32,19 @@ def test_smoke_run_reports_every_benchmark(results: str) -> None:
     assert len(BENCHMARKS) == 6
 
 
+def test_smoke_run_covers_api_v4(results: str) -> None:
+    lines = results.splitlines()
+    for figure in ("| v4: decode a ", "| v4: same vs pydantic v2", "-lead create body", "-lead partial update body",
+                   "| v4: iterate ", "| v4: save ", "| v4: export ", "| v4: same, wall time"):
+        line = next((x for x in lines if figure in x), None)
+        assert line is not None, figure
+        cells = [c.strip() for c in line.split("|")]
+        assert cells[5] and cells[6], line  # a baseline measured in the same run, and its value
+    export = next(x for x in lines if "| v4: export " in x)
+    assert "one request per lead (naive)" in export and "ceil(N/25) + ceil(contacts/25) + 1" in export
+    assert "429/403: 0" in export
+
+
 def test_smoke_run_never_hits_the_rate_limit(results: str) -> None:
     line = next(x for x in results.splitlines() if "429/403 answers" in x)
     assert "| 0 | count |" in line

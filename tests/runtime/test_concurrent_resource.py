@@ -89,7 +89,7 @@ def test_early_close_sends_nothing_more_and_leaves_no_thread(sb: Sandbox) -> Non
     client.config.prefetch = 3
     it = iter(client.v2.leads.list(page_size=2))
     assert isinstance(it, GeneratorType)
-    first = next(it)  # page 1 arrived full: pages 2-4 are now requested ahead
+    first = next(it)  # page 1 arrived full: page 2 is now requested ahead (the depth ramps up from one)
     assert first.name == _sorted_names(sb)[0]
     it.close()
     closed_at = time.time()
@@ -99,7 +99,55 @@ def test_early_close_sends_nothing_more_and_leaves_no_thread(sb: Sandbox) -> Non
     assert [e for e in log if e["time"] > closed_at + 0.01] == []
     stats = client.v2.leads.stats
     assert stats.cancelled >= 1  # at least one was still waiting for its throttle slot
-    assert stats.discarded + stats.cancelled == 3
+    assert stats.discarded + stats.cancelled == 1
+    client.close()
+
+
+def test_prefetch_ramps_up_one_page_per_page_back(sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    import amocrm._sync.pages as pages_module
+
+    requested: list[int] = []
+
+    class Recorded(pages_module.Task):  # type: ignore[type-arg]
+        def __init__(self, call: Any, name: str) -> None:
+            requested.append(int(name.rsplit("-", 1)[1]))
+            super().__init__(call, name)
+
+    monkeypatch.setattr(pages_module, "Task", Recorded)
+    client = client_for(sb, auth="token")
+    client.config.prefetch = 3
+    ahead = []
+    for page in client.leads.list(page_size=2).pages():
+        ahead.append(max(requested) - page.index)
+        if page.index == 4:
+            break
+    # pages requested ahead of the one the caller holds: 1, then 2, then the full depth
+    assert ahead == [1, 2, 3, 3, 3]
+    assert _prefetch_threads() == []
+    client.close()
+
+
+def test_a_two_page_list_costs_at_most_one_request_past_its_end(sb: Sandbox) -> None:
+    client = client_for(sb, auth="token")
+    client.config.prefetch = 3
+    before = sb.counters()["requests"]
+    assert len(list(client.leads.list(page_size=12))) == TOTAL  # 12 + 11
+    assert sb.counters()["requests"] - before <= 3
+    client.close()
+
+
+def test_nothing_is_requested_past_a_page_already_back_as_the_last(sb: Sandbox) -> None:
+    client = client_for(sb, auth="token")
+    client.config.prefetch = 3
+    before = sb.counters()["requests"]
+    names = []
+    for page in client.leads.list(page_size=12).pages():
+        if page.index == 0:
+            time.sleep(0.3)  # a slow caller: page 2 (the short last one) is back before it asks
+        names.extend(lead.name for lead in page.items)
+    assert len(names) == TOTAL
+    assert sb.counters()["requests"] - before == 2
+    assert client.leads.stats.discarded == client.leads.stats.cancelled == 0
     client.close()
 
 

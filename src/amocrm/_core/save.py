@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, overload
 
+import msgspec
 from msgspec import UNSET
 
 from amocrm.errors import AmoError, DecodeError
@@ -118,19 +119,17 @@ class SaveResult(Sequence[Outcome]):
         return f"<SaveResult {self.summary(1)}>"
 
 
-class Entry:
-    """One input object in a chunk: its write item and how it is written."""
+class Entry(msgspec.Struct, eq=False):
+    """One input object in a chunk: its write item and how it is written.
 
-    __slots__ = ("index", "obj", "item", "action", "request_id", "id")
+    A Struct (built in C: one per saved object) compared by identity, like a plain object."""
 
-    def __init__(self, index: int, obj: Any, item: Any, action: str, request_id: str | None = None,
-                 id: int | None = None) -> None:
-        self.index = index
-        self.obj = obj
-        self.item = item
-        self.action = action
-        self.request_id = request_id
-        self.id = id
+    index: int
+    obj: Any
+    item: Any
+    action: str
+    request_id: str | None = None
+    id: int | None = None
 
     def __repr__(self) -> str:
         return f"<Entry #{self.index} {self.action} id={self.id} request_id={self.request_id}>"

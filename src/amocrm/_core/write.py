@@ -21,7 +21,7 @@ tags and placeholders.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from itertools import chain
+from itertools import chain, repeat
 from operator import attrgetter
 from typing import Any
 
@@ -55,6 +55,9 @@ _U = UNSET_TYPE
 _SCALARS = (int, str, float, bool)
 _Struct = msgspec.Struct
 to_builtins = msgspec.to_builtins
+_get_dict = attrgetter("__dict__")
+_dict_get = dict.get
+_LIST = frozenset({list})
 
 
 def _describe(value: Any) -> str:
@@ -111,20 +114,26 @@ def check_models(
     API v2, a lead's ``account_id``): setting one raises :class:`ConfigError` with the message instead
     of dropping it silently (see :func:`_check_refused`).
     """
-    fresh: list[Any] = []
+    states = list(map(_dict_get, map(_get_dict, objs), repeat(_CHANGED)))
+    fresh: list[Any]
     tracked: list[Any] = []
-    for obj in objs:
-        changed = obj.__dict__.get(_CHANGED)
-        if changed is None:
-            fresh.append(obj)
-        elif changed:
-            tracked.append(obj)
+    if states.count(None) == len(states):  # all built by the caller: no Python-level loop
+        fresh = objs if type(objs) is list else list(objs)
+    else:
+        fresh = []
+        for obj, changed in zip(objs, states, strict=True):
+            if changed is None:
+                fresh.append(obj)
+            elif changed:
+                tracked.append(obj)
     if refused:
         _check_refused(fresh, tracked, refused, what)
     if fresh:
         check_fields(fresh, checks, what)
         for attr, cls, checker, many in nested:
             check_nested(fresh, attr, cls, checker, what, many=many)
+    if tracked and _tracked_pass(tracked, checks, what, nested):
+        return
     by_attr = _by_attr(checks) if tracked else {}
     for obj in tracked:
         names = obj.__dict__[_CHANGED]
@@ -136,6 +145,28 @@ def check_models(
                 check_nested([obj], attr, cls, checker, what, many=many)
 
 
+def _tracked_pass(tracked: list[Any], checks: tuple[FieldCheck, ...], what: str,
+                  nested: tuple[tuple[str, type[Any], Callable[..., None], bool], ...]) -> bool:
+    """Check tracked objects in groups of the same changed fields (a C-level pass per field and
+    group): True when all of them pass. On any failure the caller's object-by-object loop runs
+    instead, so the error raised (which object, which field, its wording) stays the same."""
+    groups: dict[frozenset[str], list[Any]] = {}
+    for obj in tracked:
+        groups.setdefault(frozenset(obj.__dict__[_CHANGED]), []).append(obj)
+    by_attr = _by_attr(checks)
+    try:
+        for names, objs in groups.items():
+            for check in (by_attr[n] for n in names if n in by_attr):
+                if not set(map(type, map(check.get, objs))) <= check.exact:
+                    return False
+            for attr, cls, checker, many in nested:
+                if attr in names:
+                    check_nested(objs, attr, cls, checker, what, many=many)
+    except ConfigError:
+        return False
+    return True
+
+
 def _check_refused(fresh: list[Any], tracked: list[Any], refused: tuple[tuple[str, str, bool], ...],
                    what: str) -> None:
     """Raise for a read-only field the caller set: a changed one in an object read from the server;
@@ -143,6 +174,26 @@ def _check_refused(fresh: list[Any], tracked: list[Any], refused: tuple[tuple[st
     ``always`` field, and of the others when the object is new (an update's read-only values are
     taken to be the server's own)."""
     names = [attr for attr, _, _ in refused]
+    if fresh:
+        # C-level passes decide whether any object can be refused; only then the loop below runs
+        empty = {id(UNSET), id(None)}
+
+        def held(name: str) -> bool:
+            return not set(map(id, map(attrgetter(name), fresh))) <= empty
+
+        new = not empty.isdisjoint(map(id, map(getattr, fresh, repeat("id"), repeat(UNSET))))
+        if any(held(attr) for attr, _, always in refused if always) or (new and any(map(held, names))):
+            _refused_fresh(fresh, refused, names, what)
+    wanted = frozenset(names)
+    for obj in tracked:
+        hit = wanted.intersection(obj.__dict__[_CHANGED])
+        for attr, message, _ in refused:
+            if attr in hit and getattr(obj, attr) is not UNSET and getattr(obj, attr) is not None:
+                raise ConfigError(f"{what}: {message}; nothing was sent")
+
+
+def _refused_fresh(fresh: list[Any], refused: tuple[tuple[str, str, bool], ...], names: list[str],
+                   what: str) -> None:
     single = attrgetter(names[0])
     get = attrgetter(*names) if len(names) > 1 else None
     empty = {id(UNSET), id(None)}
@@ -154,12 +205,6 @@ def _check_refused(fresh: list[Any], tracked: list[Any], refused: tuple[tuple[st
             for (_, message, always), value in zip(refused, values, strict=True):
                 if (always or new) and value is not UNSET and value is not None:
                     raise ConfigError(f"{what}: {message}; nothing was sent")
-    wanted = frozenset(names)
-    for obj in tracked:
-        hit = wanted.intersection(obj.__dict__[_CHANGED])
-        for attr, message, _ in refused:
-            if attr in hit and getattr(obj, attr) is not UNSET and getattr(obj, attr) is not None:
-                raise ConfigError(f"{what}: {message}; nothing was sent")
 
 
 _BY_ATTR: dict[int, tuple[tuple[FieldCheck, ...], dict[str, FieldCheck]]] = {}
@@ -178,7 +223,10 @@ def check_nested(
     """Check the nested models (``cls``) of ``attr`` in every object with ``checker``."""
     values = list(map(attrgetter(attr), objs))
     if many:
-        values = list(chain.from_iterable(v for v in values if type(v) is list or type(v) is tuple))
+        if set(map(type, values)) <= _LIST:
+            values = list(chain.from_iterable(values))
+        else:
+            values = list(chain.from_iterable(v for v in values if type(v) is list or type(v) is tuple))
     kinds = set(map(type, values))
     if kinds == {cls}:
         items = values

@@ -9,9 +9,11 @@
     for p in page.pages(): ... # this page and the following ones
     page.next_page()           # the next page, or None
 
-Prefetch (``client.config.prefetch`` = k > 0): once a page comes back full, the next k pages are
-requested while the caller consumes it, each on its own short-lived thread; the throttle still
-spaces every start. Pages reach the caller in order and a failed page raises when the caller asks
+Prefetch (``client.config.prefetch`` = k > 0): once a page comes back full, the following pages
+are requested while the caller consumes it, each on its own short-lived thread; the throttle still
+spaces every start. The depth ramps up: one page ahead at first, one more for every page that comes
+back with more to follow, up to k -- a list of two pages costs at most one request past its end --
+and nothing more is requested once the page after the current one has come back as the last. Pages reach the caller in order and a failed page raises when the caller asks
 for it. After the last page, or when the caller stops early (``break``, ``close()``, garbage
 collection), requests still waiting for a throttle slot are not sent, and the iteration waits for
 those on the wire, so no thread outlives it; their answers are thrown away (``resource.stats``).
@@ -119,12 +121,23 @@ class SyncPage(Generic[T]):
                 tasks.append(Task(call, name=f"amocrm-prefetch-{fetcher.name}-{following}"))
                 following += 1
 
+        def ended(current: int) -> bool:
+            """Whether the page after ``current`` has come back already, as the last one."""
+            head = tasks[0] if tasks else None
+            if head is None or not head.done() or head.wait() is not None:
+                return False
+            body = head.result()[0]
+            return not body.items or not fetcher.cursor.goes_on(body.items, body.next_href, current + 1)
+
         index = self._index
+        #: Pages that came back with more to follow: how far ahead to fetch (ramps up to ``depth``).
+        received = 1
         try:
-            top_up(depth)  # fetched while the caller consumes this page
+            top_up(min(depth, received))  # fetched while the caller consumes this page
             stats.pages += 1
             yield self
-            top_up(depth + 1)
+            if not ended(index):
+                top_up(min(depth, received) + 1)
             while tasks:
                 body, response = tasks.popleft().result()
                 index += 1
@@ -132,12 +145,15 @@ class SyncPage(Generic[T]):
                     return
                 page = type(self)(fetcher, index, body, response)
                 if page._continues:
-                    top_up(depth)  # fetched while the caller consumes this page
+                    received += 1
+                    if not ended(index):
+                        top_up(min(depth, received))  # fetched while the caller consumes this page
                 stats.pages += 1
                 yield page
                 if not page._continues:
                     return
-                top_up(depth + 1)  # the one the caller now waits for, and depth more
+                if not ended(index):
+                    top_up(min(depth, received) + 1)  # the one the caller now waits for, and more
         finally:
             cancel.set()
             for task in tasks:

@@ -35,6 +35,10 @@ class Task(Generic[T]):
         except BaseException as exc:  # handed to the caller by result()
             self._error = exc
 
+    def done(self) -> bool:
+        """Whether the call has returned (or raised)."""
+        return not self._thread.is_alive()
+
     def wait(self) -> BaseException | None:
         """Join the thread; the exception the call raised, if any."""
         self._thread.join()
