@@ -23,9 +23,9 @@ from amocrm import AmoClient
 from amocrm._core.response import wrapper_type
 from amocrm._core.save import plan
 from amocrm._core.wire import decoder_for
-from amocrm.models import Lead
 from amocrm.sandbox import Sandbox
 from amocrm.v2 import PROFILE
+from amocrm.v2.models import Lead
 from amocrm.v2.writes import check_lead, write_lead
 
 from . import cpu_v4
@@ -153,7 +153,7 @@ def _v2(smoke: bool) -> list[Row]:
 
     # encode: the body save() sends for a chunk of updates (write rules applied), as bytes
     client = AmoClient("bench", base_url="http://127.0.0.1:9", throttle=None)
-    resource = client.leads
+    resource = client.v2.leads
     chunk = leads[: min(BATCH, n)]
     encoder = msgspec.json.Encoder()
 

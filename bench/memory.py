@@ -31,7 +31,7 @@ def child(args: dict[str, Any]) -> None:
     token = sys.stdin.readline().strip()
     client = AmoClient("sandbox", base_url=args["base_url"], auth=LongLivedToken(token), throttle=None)
     count = 0
-    for _lead in client.leads.list():
+    for _lead in client.v2.leads.list():
         count += 1
         if count >= args["limit"]:
             break

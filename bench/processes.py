@@ -39,7 +39,7 @@ def worker(args: dict[str, Any]) -> None:
     if delay > 0:
         time.sleep(delay)
     for _ in range(args["n"]):
-        client.leads.list(page_size=10)
+        client.v2.leads.list(page_size=10)
     client.close()
     print(json.dumps({"done": args["n"]}))
 

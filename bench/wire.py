@@ -25,9 +25,9 @@ from typing import Any
 import urllib3
 
 from amocrm import AmoClient
-from amocrm.models import CustomField, CustomFieldValue, Lead
 from amocrm.sandbox import SEED, SandboxProcess
 from amocrm.testing import client_for
+from amocrm.v2.models import CustomField, CustomFieldValue, Lead
 
 from . import wire_v4
 from ._common import Row, lead_write_item
@@ -140,7 +140,7 @@ def run(smoke: bool = False) -> list[Row]:
         base = SeedLikeClient(sb.base_url, sb.issue_tokens()["access_token"], rate)
 
         def sdk_iter() -> int:
-            return sum(1 for _ in sdk.leads.list(page_size=page))
+            return sum(1 for _ in sdk.v2.leads.list(page_size=page))
 
         it_sdk = _timed(sb, sdk_iter)
         it_base = _timed(sb, lambda: base.iterate(page))
@@ -149,13 +149,13 @@ def run(smoke: bool = False) -> list[Row]:
         it4_sdk = _timed(sb, lambda: sum(1 for _ in sdk.v4.leads.list(page_size=page4)))
         it4_base = _timed(sb, lambda: base4.iterate(page4))
         leads = [_new_lead(i) for i in range(n_save)]
-        sv_sdk = _timed(sb, lambda: len(sdk.leads.save(leads, batch_size=batch)))
+        sv_sdk = _timed(sb, lambda: len(sdk.v2.leads.save(leads, batch_size=batch)))
         sv_base = _timed(sb, lambda: base.save([_new_item(i) for i in range(n_save)], batch))
         leads4 = [wire_v4.new_lead(i) for i in range(n_save)]
         sv4_sdk = _timed(sb, lambda: len(sdk.v4.leads.save(leads4, batch_size=batch4)))
         sv4_base = _timed(sb, lambda: base4.save([wire_v4.new_item(i) for i in range(n_save)], batch4))
         counters = sb.counters()
-        stats = sdk.leads.stats
+        stats = sdk.v2.leads.stats
         stats4 = sdk.v4.leads.stats
         sdk.close()
     assert it_sdk.items == it_base.items == n_iter, (it_sdk, it_base)

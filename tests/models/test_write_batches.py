@@ -16,7 +16,8 @@ import pytest
 from amocrm._core.save import Entry, plan
 from amocrm.errors import ConfigError
 from amocrm.lib.base import mark_clean
-from amocrm.models import UNSET, CustomField, CustomFieldValue, Lead, LinkedEntity, LinkedIds
+from amocrm.models import UNSET
+from amocrm.v2.models import CustomField, CustomFieldValue, Lead, LinkedEntity, LinkedIds
 from amocrm.v2.writes import check_lead, write_lead
 
 AnyLead: Any = Lead
