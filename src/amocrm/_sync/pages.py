@@ -11,8 +11,9 @@
 
 Prefetch (``client.config.prefetch`` = k > 0): once a page comes back full, the following pages
 are requested while the caller consumes it, each on its own short-lived thread; the throttle still
-spaces every start. The depth ramps up: one page ahead at first, one more for every page that comes
-back with more to follow, up to k -- a list of two pages costs at most one request past its end --
+spaces every start. The depth ramps up: one page ahead at first (two for offset and page-number
+paging), one more for every page that comes back with more to follow, up to k -- a v4 list of two
+pages costs at most one request past its end --
 and nothing more is requested once the page after the current one has come back as the last. Pages reach the caller in order and a failed page raises when the caller asks
 for it. After the last page, or when the caller stops early (``break``, ``close()``, garbage
 collection), requests still waiting for a throttle slot are not sent, and the iteration waits for
@@ -131,7 +132,10 @@ class SyncPage(Generic[T]):
 
         index = self._index
         #: Pages that came back with more to follow: how far ahead to fetch (ramps up to ``depth``).
-        received = 1
+        #: ``_links.next`` paging (v4, 250 rows a page) starts one page ahead, so a two-page list costs at
+        #: most one request past its end; offset and page-number paging (v2, up to 500 slower rows a
+        #: page) starts two ahead, which keeps the rate limit busy from the first page on.
+        received = 1 if fetcher.cursor.paging.style == "links" else 2
         try:
             top_up(min(depth, received))  # fetched while the caller consumes this page
             stats.pages += 1
