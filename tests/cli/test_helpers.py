@@ -308,3 +308,19 @@ def test_csv_tables_for_a_v4_shaped_model() -> None:
     record = back.record(dict(zip(table.header, table.row(deal), strict=True)))
     assert msgspec.to_builtins(record) == {"id": 5, "name": "Deal", "price": 100, "custom_fields_values": [
         {"field_id": 7, "values": [{"value": "Ads", "enum_id": 71}]}, {"field_id": 10, "values": [{"value": 1709164800}]}]}
+
+
+def test_v4_filters_in_bracket_form_as_well_as_json() -> None:
+    from amocrm.v4.resources.leads import LeadsResource
+
+    op = LeadsResource._operations["list"]
+    bracket = build_kwargs(op, "leads", ["filter[statuses][0][pipeline_id]=3001", "filter[statuses][0][status_id]=142",
+                                         "filter[statuses][1][pipeline_id]=3002", "filter[statuses][1][status_id]=143",
+                                         "filter[price][from]=10", "filter[created_at][from]=2024-01-01T00:00:00Z"])
+    as_json = build_kwargs(op, "leads", ['filter={"statuses": [[3001, 142], [3002, 143]], "price": {"from": 10}, '
+                                         '"created_at": {"from": 1704067200}}'])
+    assert bracket["filter"]["statuses"] == [(3001, 142), (3002, 143)]
+    assert [tuple(p) for p in as_json["filter"]["statuses"]] == bracket["filter"]["statuses"]
+    assert bracket["filter"]["created_at"]["from"] == dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    with pytest.raises(click.BadParameter, match=r"filter\[statuses\]\[0\]: expected \[pipeline_id\]"):
+        build_kwargs(op, "leads", ["filter[statuses][0][pipeline]=3001"])

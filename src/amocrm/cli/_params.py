@@ -174,6 +174,16 @@ def convert(kind: str, value: Any, values: Sequence[Any], fields: Mapping[str, A
     if kind == "pairs":
         if isinstance(value, list):
             return value
+        if isinstance(value, dict):  # brackets: filter[statuses][0][pipeline_id]=3001&...[0][status_id]=142
+            found: list[tuple[int, int]] = []
+            for key, entry in sorted(value.items(), key=lambda kv: (len(str(kv[0])), str(kv[0]))):
+                if not isinstance(entry, dict) or set(entry) != {"pipeline_id", "status_id"}:
+                    raise click.BadParameter(
+                        f"{shown}[{key}]: expected [pipeline_id]=… and [status_id]=…, got {json.dumps(entry)}",
+                        param_hint="-p/--param")
+                found.append((_int(entry["pipeline_id"], f"{shown}[{key}][pipeline_id]"),
+                              _int(entry["status_id"], f"{shown}[{key}][status_id]")))
+            return found
         pairs: list[tuple[int, int]] = []
         for part in _items(value, shown):
             left, sep, right = str(part).partition(":")
