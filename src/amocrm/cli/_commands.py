@@ -19,9 +19,6 @@ from amocrm.cli._import import import_
 
 __all__ = ["DEFAULT_STORAGE", "cli", "run"]
 
-#: Resources that can be streamed with ``export`` in API v2 (``--api v4`` lists its own).
-EXPORTABLE = ("catalog_elements", "companies", "contacts", "customers", "incoming_leads", "leads", "notes", "tasks")
-
 _state: dict[str, bool] = {"debug": False}
 
 
