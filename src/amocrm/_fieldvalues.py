@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-import typing
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import msgspec
 from msgspec import UNSET
+
+from amocrm.lib.base import struct_type
 
 __all__ = [
     "ADDRESS_KEYS",
@@ -116,23 +117,6 @@ def _attr(api: Api) -> str:
     return "custom_fields_values" if api == "v4" else "custom_fields"
 
 
-_INNER: dict[tuple[type, str], type] = {}
-
-
-def _inner(cls: type, attr: str) -> type:
-    """The Struct class inside the annotation of ``cls.attr`` (``FlexList[CustomField] | Unset`` -> ``CustomField``)."""
-    found = _INNER.get((cls, attr))
-    if found is not None:
-        return found
-    hints = typing.get_type_hints(cls)
-    stack: list[Any] = [hints[attr]]
-    while stack:
-        tp = stack.pop(0)
-        if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
-            _INNER[(cls, attr)] = tp
-            return tp
-        stack.extend(typing.get_args(tp))
-    raise TypeError(f"{cls.__name__}.{attr} holds no model type")
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -211,8 +195,8 @@ def write_values(model: Any, field: FieldDef, values: Sequence[Value]) -> None:
     api = api_of(model)
     cls = type(model)
     attr = _attr(api)
-    field_cls = _inner(cls, attr)
-    value_cls = _inner(field_cls, "values")
+    field_cls = struct_type(cls, attr)
+    value_cls = struct_type(field_cls, "values")
     built: list[Any] = []
     for v in values:
         if api == "v4":

@@ -18,12 +18,13 @@ methods, or call :func:`touch`.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
 import msgspec
 
-__all__ = ["CHANGED_KEY", "AmoFlexModel", "AmoStruct", "changed_fields", "mark_clean", "touch"]
+__all__ = ["CHANGED_KEY", "AmoFlexModel", "AmoStruct", "changed_fields", "mark_clean", "struct_type", "touch"]
 
 #: Key of the changed-field set in an object's ``__dict__`` (absent: untracked).
 CHANGED_KEY = "__amo_changed__"
@@ -82,3 +83,25 @@ def touch(obj: Any, *names: str) -> None:
             if name not in fields:
                 raise AttributeError(f"{type(obj).__name__} has no field {name!r}")
             changed.add(name)
+
+
+_STRUCT_TYPES: dict[tuple[type, str], Any] = {}
+
+
+def struct_type(cls: type, attr: str) -> Any:
+    """The Struct class inside the annotation of ``cls.attr`` (``FlexList[Tag] | None`` -> ``Tag``), cached.
+
+    Helpers build nested objects through it, so they work for subclasses of the generated models
+    (the per-account fields modules, your own) whose nested types differ.
+    """
+    cached = _STRUCT_TYPES.get((cls, attr))
+    if cached is not None:
+        return cached
+    stack: list[Any] = [typing.get_type_hints(cls)[attr]]
+    while stack:
+        tp = stack.pop(0)
+        if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
+            _STRUCT_TYPES[(cls, attr)] = tp
+            return tp
+        stack.extend(typing.get_args(tp))
+    raise TypeError(f"{cls.__name__}.{attr} holds no model type")

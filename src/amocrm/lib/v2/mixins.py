@@ -10,13 +10,13 @@ work for models generated into another package (see ``python -m codegen --out``)
 from __future__ import annotations
 
 import time
-import typing
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 from msgspec import UNSET
 
+from amocrm.lib.base import struct_type
 from amocrm.v2.constants import ElementType
 
 if TYPE_CHECKING:
@@ -47,23 +47,6 @@ __all__ = [
 PARAMS_TEXT_NOTE_TYPES = frozenset({25, 102, 103})
 
 
-_STRUCT_TYPES: dict[tuple[type, str], Any] = {}
-
-
-def _struct_type(cls: type, attr: str) -> Any:
-    """The Struct class inside the annotation of ``cls.attr`` (``FlexList[Tag]`` -> ``Tag``), cached."""
-    cached = _STRUCT_TYPES.get((cls, attr))
-    if cached is not None:
-        return cached
-    hints = typing.get_type_hints(cls)
-    stack = [hints[attr]]
-    while stack:
-        tp = stack.pop(0)
-        if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
-            _STRUCT_TYPES[(cls, attr)] = tp
-            return tp
-        stack.extend(typing.get_args(tp))
-    raise TypeError(f"{cls.__name__}.{attr} holds no model type")
 
 
 def _as_id(value: Any, what: str) -> int:
@@ -137,8 +120,8 @@ class CustomFieldsMixin(msgspec.Struct, kw_only=True):
         item (dicts/``CustomFieldValue`` as values, ints as bare enum ids). An existing field keeps
         its id, name and code and gets the new values; a new field is appended."""
         ident = _as_id(field_id, "field_id")
-        field_cls = _struct_type(type(self), "custom_fields")
-        value_cls = _struct_type(field_cls, "values")
+        field_cls = struct_type(type(self), "custom_fields")
+        value_cls = struct_type(field_cls, "values")
         values = (
             [_cf_value(v, value_cls) for v in value]
             if isinstance(value, (list, tuple))
@@ -218,7 +201,7 @@ class TagsMixin(msgspec.Struct, kw_only=True):
 
     def add_tags(self, *names: str | Iterable[str]) -> Self:
         """Append each name not already present."""
-        tag_cls = _struct_type(type(self), "tags")
+        tag_cls = struct_type(type(self), "tags")
         if self.tags is UNSET:
             self.tags = []
         present = {t.name for t in self.tags}
@@ -249,7 +232,7 @@ def _set_linked_ids(model: Any, attr: str, ids: list[int]) -> None:
         return
     current = getattr(model, attr)
     if current is UNSET or current is None:
-        setattr(model, attr, _struct_type(type(model), attr)(id=ids))
+        setattr(model, attr, struct_type(type(model), attr)(id=ids))
     else:
         current.id = ids
 
@@ -268,7 +251,7 @@ class _UnlinkMixin(msgspec.Struct, kw_only=True):
 
     def _unlink_obj(self) -> Unlink:
         if self.unlink is UNSET:
-            self.unlink = _struct_type(type(self), "unlink")()
+            self.unlink = struct_type(type(self), "unlink")()
         assert not isinstance(self.unlink, msgspec.UnsetType)
         return self.unlink
 
@@ -309,7 +292,7 @@ class LeadLinksMixin(_UnlinkMixin, kw_only=True):
     def add_company(self, company_id: int | str) -> Self:
         """Link the company (replacing any other) and clear a pending ``unlink.company_id`` for it."""
         ident = _as_id(company_id, "company_id")
-        self.company = _struct_type(type(self), "company")(id=ident)
+        self.company = struct_type(type(self), "company")(id=ident)
         if self.unlink is not UNSET and self.unlink.company_id == ident:
             self.unlink.company_id = UNSET
             self._drop_empty_unlink()
@@ -352,7 +335,7 @@ class ContactLinksMixin(msgspec.Struct, kw_only=True):
 
     def add_company(self, company_id: int | str) -> Self:
         """Link the company (replacing any other)."""
-        self.company = _struct_type(type(self), "company")(id=_as_id(company_id, "company_id"))
+        self.company = struct_type(type(self), "company")(id=_as_id(company_id, "company_id"))
         return self
 
 

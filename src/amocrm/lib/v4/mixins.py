@@ -23,7 +23,7 @@ import msgspec
 from msgspec import UNSET
 
 from amocrm.errors import ConfigError
-from amocrm.lib.base import changed_fields, touch
+from amocrm.lib.base import changed_fields, struct_type, touch
 from amocrm.lib.v4.fields import (
     ALL_FIELD_TYPES,
     AnyItem,
@@ -86,23 +86,6 @@ PlainValue: TypeAlias = (
 #: ``__dict__`` key: the list the helpers assigned last and which entries they wrote (see the write hook).
 _CF_WRITTEN = "__amo_cf_written__"
 
-_STRUCT_TYPES: dict[tuple[type, str], Any] = {}
-
-
-def _struct_type(cls: type, attr: str) -> Any:
-    """The Struct class inside the annotation of ``cls.attr`` (``list[Tag] | None`` -> ``Tag``), cached."""
-    cached = _STRUCT_TYPES.get((cls, attr))
-    if cached is not None:
-        return cached
-    hints = typing.get_type_hints(cls)
-    stack = [hints[attr]]
-    while stack:
-        tp = stack.pop(0)
-        if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
-            _STRUCT_TYPES[(cls, attr)] = tp
-            return tp
-        stack.extend(typing.get_args(tp))
-    raise TypeError(f"{cls.__name__}.{attr} holds no model type")
 
 
 def _set(value: Any) -> Any:
@@ -258,8 +241,8 @@ class CustomFieldsMixin(msgspec.Struct, kw_only=True):
         if builder is not None and isinstance(ftype, str) and ftype in ALL_FIELD_TYPES and ftype not in builder.types:
             raise ConfigError(f"{where}: {type(builder).__name__} does not fit this field "
                               f"(it writes {', '.join(sorted(builder.types))})")
-        field_cls = _struct_type(type(self), "custom_fields_values")
-        value_cls = _struct_type(field_cls, "values")
+        field_cls = struct_type(type(self), "custom_fields_values")
+        value_cls = struct_type(field_cls, "values")
         wire = builder.values() if builder is not None else []
         values = [value_cls(**v) for v in wire] or None
         if entry is not None:
@@ -399,7 +382,7 @@ class TagsMixin(msgspec.Struct, kw_only=True):
             view = _set(self.embedded)
             known = view is not None and _set(view.tags) is not None
             adds, dels = self._pending("tags_to_add"), self._pending("tags_to_delete")
-            tag_cls = _struct_type(type(self), "tags_to_add")
+            tag_cls = struct_type(type(self), "tags_to_add")
             for name in new if known else wanted:
                 if not any(_set(t.name) == name for t in adds):
                     adds.append(tag_cls(name=name))
@@ -421,7 +404,7 @@ class TagsMixin(msgspec.Struct, kw_only=True):
             view = _set(self.embedded)
             known = view is not None and _set(view.tags) is not None
             adds, dels = self._pending("tags_to_add"), self._pending("tags_to_delete")
-            tag_cls = _struct_type(type(self), "tags_to_delete")
+            tag_cls = struct_type(type(self), "tags_to_delete")
             pending = {_set(t.name) for t in adds}
             gone = [t for t in current if _set(t.name) in drop and not (_set(t.id) is None and t.name in pending)]
             for t in gone:
@@ -456,13 +439,13 @@ class TagsMixin(msgspec.Struct, kw_only=True):
         return list(tags) if tags else []
 
     def _tag(self, name: str) -> Any:
-        emb_cls = _struct_type(type(self), "embedded")
-        return _struct_type(emb_cls, "tags")(name=name)
+        emb_cls = struct_type(type(self), "embedded")
+        return struct_type(emb_cls, "tags")(name=name)
 
     def _set_tags(self, tags: list[Any] | None) -> None:
         emb = _set(self.embedded)
         if emb is None:
-            emb = _struct_type(type(self), "embedded")()
+            emb = struct_type(type(self), "embedded")()
             emb.tags = tags
             self.embedded = emb
             return
@@ -529,7 +512,7 @@ def _wire_params(params: object, what: str) -> dict[str, Any] | None:
 def _models_class(model: type, name: str) -> Any:
     """The class ``name`` (``CallNoteParams``) of the module the note model's ``NoteParams`` was
     generated into (so a subclass of ``Note`` defined elsewhere finds it too)."""
-    module = _struct_type(model, "params").__module__
+    module = struct_type(model, "params").__module__
     found = getattr(sys.modules[module], name, None)
     if not isinstance(found, type):
         raise TypeError(f"{module} has no class {name}")
@@ -573,13 +556,13 @@ class NoteMixin(msgspec.Struct, kw_only=True):
         wire = _wire_params(params, what)
         known = NOTE_SHAPES.get(note_type)
         if isinstance(params, msgspec.Struct) and known is not None:
-            expected = (_struct_type(cls, "params").__name__, known.params_class)
+            expected = (struct_type(cls, "params").__name__, known.params_class)
             if type(params).__name__ not in expected:
                 raise ConfigError(f"{what}.params: {note_type} notes take {known.params_class}, "
                                   f"not {type(params).__name__}")
         check_note_params(note_type, wire, create=True, what=what)
         try:
-            value = msgspec.convert(wire or {}, _struct_type(cls, "params"))
+            value = msgspec.convert(wire or {}, struct_type(cls, "params"))
         except msgspec.ValidationError as exc:
             raise ConfigError(f"{what}.params: {exc}") from None
         new: Callable[[], Self] = typing.cast("Callable[[], Self]", cls)  # the model: every field has a default
@@ -719,7 +702,7 @@ class NoteMixin(msgspec.Struct, kw_only=True):
         ``CallNoteParams`` for ``call_in``/``call_out``... (keys of other types are left out; they stay
         on ``params``). A type without a class gives the ``NoteParams`` as they are. Narrow the result
         with ``isinstance``, or use :meth:`params_as`."""
-        params_cls = _struct_type(type(self), "params")
+        params_cls = struct_type(type(self), "params")
         raw: Any = self.params
         shape = self.note_shape
         if shape is None:
