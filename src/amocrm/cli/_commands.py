@@ -48,11 +48,8 @@ def cli(verbose: bool, debug: bool) -> None:
 def sandbox(args: tuple[str, ...]) -> None:
     """Start the local amoCRM sandbox: prints one JSON line, serves until Ctrl-C (try --help)."""
     import argparse
-    import signal
-    import threading
 
-    from amocrm.sandbox.cli import build_parser
-    from amocrm.sandbox.options import FaultSettings, SandboxOptions
+    from amocrm.sandbox.cli import build_parser, options_from, serve
 
     parser = build_parser()
     parser.prog = "amocrm sandbox"
@@ -69,31 +66,11 @@ def sandbox(args: tuple[str, ...]) -> None:
         raise click.UsageError(str(exc)) from None
     except SystemExit as exc:  # --help
         raise click.exceptions.Exit(exc.code if isinstance(exc.code, int) else 0) from None
-    kwargs: dict[str, Any] = {k: v for k, v in vars(ns).items() if k != "faults"}
     try:
-        if ns.faults:
-            kwargs["faults"] = FaultSettings.from_mapping(json.loads(ns.faults))
-        options = SandboxOptions.from_kwargs(**kwargs)
+        options = options_from(ns)
     except (ValueError, TypeError) as exc:
         raise click.UsageError(str(exc)) from None
-    from amocrm.sandbox import Sandbox
-
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: Any) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    server = Sandbox(**{f: getattr(options, f) for f in options.__dataclass_fields__})
-    server.start()
-    try:
-        sys.stdout.write(json.dumps(server.info()) + "\n")
-        sys.stdout.flush()
-        server.serve_until(stop)
-    finally:
-        server.stop()
-
+    serve(options)
 
 def _params(pairs: tuple[str, ...]) -> dict[str, Any]:
     out: dict[str, Any] = {}

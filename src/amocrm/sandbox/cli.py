@@ -82,13 +82,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> SandboxOptions:
-    ns = build_parser().parse_args(argv)
+    parser = build_parser()
+    ns = parser.parse_args(argv)
+    try:
+        return options_from(ns)
+    except (ValueError, TypeError) as exc:
+        parser.error(str(exc))
+
+
+def options_from(ns: argparse.Namespace) -> SandboxOptions:
+    """The options of parsed arguments; ``ValueError`` (or ``TypeError``) names a bad one."""
     kwargs: dict[str, Any] = {k: v for k, v in vars(ns).items() if k != "faults"}
     if ns.faults:
         try:
             kwargs["faults"] = FaultSettings.from_mapping(json.loads(ns.faults))
         except (ValueError, TypeError) as exc:
-            build_parser().error(f"--faults: {exc}")
+            raise ValueError(f"--faults: {exc}") from None
     return SandboxOptions.from_kwargs(**kwargs)
 
 
@@ -128,9 +137,14 @@ def options_to_argv(o: SandboxOptions) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    serve(parse_args(argv))
+    return 0
+
+
+def serve(options: SandboxOptions) -> None:
+    """Start a sandbox, print its info as one JSON line, serve until SIGINT/SIGTERM, stop it."""
     from .app import Sandbox
 
-    options = parse_args(argv)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:
@@ -146,4 +160,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         sandbox.serve_until(stop)
     finally:
         sandbox.stop()
-    return 0
