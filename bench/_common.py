@@ -159,30 +159,25 @@ def seed_leads(sb: Sandbox, count: int, *, rich: bool = True) -> None:
             create_entity(core.store, "leads", item)
 
 
-def fetch_page_bytes(sb: Sandbox, size: int) -> bytes:
-    """The raw body of ``GET /api/v2/leads?limit_rows=size``: the sandbox's own serialisation."""
+def _get_bytes(sb: Sandbox, path: str) -> bytes:
+    """The raw 200 body of ``GET path`` from the sandbox (its own serialisation)."""
     token = sb.issue_tokens()["access_token"]
     http = urllib3.PoolManager(retries=False)
     try:
-        r = http.request("GET", f"{sb.base_url}/api/v2/leads?limit_rows={size}",
-                         headers={"Authorization": f"Bearer {token}"})
+        r = http.request("GET", sb.base_url + path, headers={"Authorization": f"Bearer {token}"})
     finally:
         http.clear()
     if r.status != 200:
-        raise RuntimeError(f"sandbox answered {r.status} to the page request")
+        raise RuntimeError(f"sandbox answered {r.status} to GET {path}")
     return bytes(r.data)
+
+
+def fetch_page_bytes(sb: Sandbox, size: int) -> bytes:
+    """The raw body of ``GET /api/v2/leads?limit_rows=size``: the sandbox's own serialisation."""
+    return _get_bytes(sb, f"/api/v2/leads?limit_rows={size}")
 
 
 def fetch_v4_page_bytes(sb: Sandbox, size: int, query: str = "with=contacts") -> bytes:
     """The raw body of ``GET /api/v4/leads?limit=size&<query>``: the sandbox's v4 serialisation
     (``custom_fields_values``, ``_embedded`` tags, companies and, with ``with=contacts``, contacts)."""
-    token = sb.issue_tokens()["access_token"]
-    http = urllib3.PoolManager(retries=False)
-    try:
-        r = http.request("GET", f"{sb.base_url}/api/v4/leads?limit={size}&{query}",
-                         headers={"Authorization": f"Bearer {token}"})
-    finally:
-        http.clear()
-    if r.status != 200:
-        raise RuntimeError(f"sandbox answered {r.status} to the v4 page request")
-    return bytes(r.data)
+    return _get_bytes(sb, f"/api/v4/leads?limit={size}&{query}")
