@@ -317,10 +317,6 @@ def _setter(kind: str, spec: FieldSpec) -> str:
         return f"_set(self.model, {fid}, [{{\"value\": _enum_id({fid}, v, {enums})}} for v in value])"
     if t == MULTITEXT:
         return f"_set(self.model, {fid}, [{{\"value\": text, \"enum\": code}} for text, code in value])"
-    if t == NUMERIC:
-        return f"_set(self.model, {fid}, [] if value is None else [{{\"value\": value}}])"
-    if t == CHECKBOX:
-        return f"_set(self.model, {fid}, [] if value is None else [{{\"value\": value}}])"
     if t in (DATE, BIRTHDAY):
         return f"_set(self.model, {fid}, [] if value is None else [{{\"value\": value.isoformat()}}])"
     if t == SMART_ADDRESS:
