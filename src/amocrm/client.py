@@ -211,6 +211,8 @@ class AmoClient(DefaultResources):
         #: only when ``base_url`` was not given.
         self._follow_api_domain = base_url is None
         self._warned_api_domain = False
+        #: The last ``api_domain`` seen and the base URL it gives (checked once, not per request).
+        self._api_base: tuple[str, str] | None = None
         if context_user_id is not None and (
             isinstance(context_user_id, bool) or not isinstance(context_user_id, int) or context_user_id < 1
         ):
@@ -474,16 +476,20 @@ class AmoClient(DefaultResources):
             named = getattr(self.auth, "api_domain", None)
             host = named(self.domain) if callable(named) else None
             if isinstance(host, str) and host.lower() != self.domain:
+                known = self._api_base
+                if known is not None and known[0] == host:
+                    return known[1]
                 try:
                     checked = validate_host(host, what="api_domain", allow_port=False)
                 except ConfigError:
                     checked = ""
-                if checked and _KNOWN_TOP.search(checked):
-                    return f"https://{checked}"
-                if not self._warned_api_domain:
+                base = f"https://{checked}" if checked and _KNOWN_TOP.search(checked) else self.base_url
+                if base == self.base_url and not self._warned_api_domain:
                     self._warned_api_domain = True
                     _logging.warning("api_domain %r of %s is not an amoCRM or Kommo host: ignored", host[:80],
                                      self.domain, event="api_domain")
+                self._api_base = (host, base)
+                return base
         return self.base_url
 
     def _request(

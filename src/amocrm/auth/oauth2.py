@@ -147,6 +147,8 @@ class OAuth2:
         self._guard = threading.Lock()
         self._mutexes: dict[str, threading.Lock] = {}
         self._cache: dict[str, Tokens] = {}
+        #: ``api_domain`` per account, worked out once per tokens object (the JWT is not decoded per request).
+        self._hosts: dict[str, tuple[Tokens, str | None]] = {}
         self._recent: dict[str, tuple[str, float]] = {}
         self._unsaved: dict[str, _Unsaved] = {}
 
@@ -226,9 +228,15 @@ class OAuth2:
         token's JWT claims (accounts moved to another host), or None when not known yet."""
         with self._guard:
             tokens = self._cache.get(domain)
+            known = self._hosts.get(domain)
         if tokens is None:
             return None
-        return tokens.api_domain or jwt_claim_str(tokens.access_token, "api_domain")
+        if known is not None and known[0] is tokens:
+            return known[1]
+        host = tokens.api_domain or jwt_claim_str(tokens.access_token, "api_domain")
+        with self._guard:
+            self._hosts[domain] = (tokens, host)
+        return host
 
     def note_success(self) -> None:
         """Nothing to reset for OAuth2 (kept for symmetry with :class:`ApiKey`)."""
